@@ -1,0 +1,219 @@
+//! Machine-readable exports and hosting files: the timeline as JSON and CSV,
+//! `.nojekyll`, `robots.txt`, `sitemap.xml` and `CNAME`.
+
+use serde::Serialize;
+
+use crate::graph::SiteGraph;
+
+#[derive(Serialize)]
+struct ExportReport<'a> {
+    source: &'a str,
+    title: &'a str,
+    publisher: &'a str,
+    published: String,
+    date: String,
+    quote: &'a str,
+    url: String,
+    figures: &'a std::collections::BTreeMap<String, f64>,
+    claims: &'a std::collections::BTreeMap<String, String>,
+    planned: bool,
+}
+
+#[derive(Serialize)]
+struct ExportEvent<'a> {
+    id: &'a str,
+    date: String,
+    date_text: String,
+    title: &'a str,
+    topics: Vec<&'a str>,
+    disputed: Vec<String>,
+    reports: Vec<ExportReport<'a>>,
+}
+
+fn events(g: &SiteGraph) -> Vec<ExportEvent<'_>> {
+    g.events
+        .iter()
+        .map(|ev| ExportEvent {
+            id: &ev.id,
+            date: ev.date.to_edtf(),
+            date_text: ev.date.to_string(),
+            title: &ev.title,
+            topics: ev.topics.iter().map(|&t| g.topics[t].id.as_str()).collect(),
+            disputed: ev.discrepancies.iter().map(|&d| g.discrepancies[d].key.clone()).collect(),
+            reports: ev
+                .reports
+                .iter()
+                .map(|r| {
+                    let art = &g.articles[r.article];
+                    let c = g.claim(r);
+                    ExportReport {
+                        source: &art.slug,
+                        title: &art.title,
+                        publisher: g
+                            .entities
+                            .get(g.article_publisher[r.article])
+                            .map_or(art.publisher.id.as_str(), |e| e.name.as_str()),
+                        published: art.published.to_edtf(),
+                        date: c.date.to_edtf(),
+                        quote: &c.quote,
+                        url: format!("sources/{}/index.html#p{}", art.slug, r.paragraph),
+                        figures: &c.figures,
+                        claims: &c.claims,
+                        planned: c.planned,
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn csv(g: &SiteGraph) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(vec![]);
+    let header = [
+        "event",
+        "date",
+        "title",
+        "source",
+        "publisher",
+        "published",
+        "reported_date",
+        "figures",
+        "claims",
+        "quote",
+        "link",
+    ];
+    w.write_record(header).expect("csv to memory");
+    for ev in events(g) {
+        for r in &ev.reports {
+            let figures: Vec<String> =
+                r.figures.iter().map(|(k, v)| format!("{k}={}", crate::text::number(*v).replace(',', ""))).collect();
+            let claims: Vec<String> = r.claims.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            w.write_record([
+                ev.id,
+                &ev.date,
+                ev.title,
+                r.source,
+                r.publisher,
+                &r.published,
+                &r.date,
+                &figures.join("; "),
+                &claims.join("; "),
+                r.quote,
+                &r.url,
+            ])
+            .expect("csv to memory");
+        }
+    }
+    w.into_inner().expect("csv to memory")
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn sitemap(g: &SiteGraph, base: &str) -> String {
+    let mut paths = vec![
+        String::new(),
+        "timeline/".into(),
+        "discrepancies/".into(),
+        "topics/".into(),
+        "entities/".into(),
+        "publishers/".into(),
+        "search/".into(),
+    ];
+    paths.extend(g.articles.iter().map(|a| format!("sources/{}/", a.slug)));
+    paths.extend(g.topics.iter().map(|t| format!("topics/{}/", t.id)));
+    paths.extend(g.entities.iter().map(|e| {
+        if e.kind == crate::frontmatter::EntityKind::Publisher {
+            format!("publishers/{}/", e.id)
+        } else {
+            format!("entities/{}/", e.id)
+        }
+    }));
+    let mut s = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    for p in paths {
+        s.push_str(&format!("  <url><loc>{}</loc></url>\n", xml_escape(&format!("{base}{p}"))));
+    }
+    s.push_str("</urlset>\n");
+    s
+}
+
+/// Every export and hosting file: (path, bytes).
+pub fn files(g: &SiteGraph) -> Vec<(String, Vec<u8>)> {
+    let mut out = vec![];
+    let json = serde_json::to_string_pretty(&serde_json::json!({ "title": g.config.title, "events": events(g) }))
+        .expect("json");
+    out.push(("data/timeline.json".into(), json.into_bytes()));
+    out.push(("data/timeline.csv".into(), csv(g)));
+    out.push((".nojekyll".into(), vec![]));
+    out.extend(feeds(g));
+    let mut robots = String::from("User-agent: *\nAllow: /\n");
+    if let Some(base) = &g.config.site_url {
+        robots.push_str(&format!("Sitemap: {base}sitemap.xml\n"));
+        out.push(("sitemap.xml".into(), sitemap(g, base).into_bytes()));
+    }
+    out.push(("robots.txt".into(), robots.into_bytes()));
+    if let Some(c) = &g.config.cname {
+        out.push(("CNAME".into(), format!("{c}\n").into_bytes()));
+    }
+    out
+}
+
+/// An Atom feed of `articles` (newest first), with ids and links made
+/// absolute from `site_url` when the dossier has one.
+pub fn feed(g: &SiteGraph, articles: &[usize], title: &str, self_path: &str) -> String {
+    use atom_syndication::{Entry, Feed, FixedDateTime, Link, Person, Text};
+    let base = g.config.site_url.clone().unwrap_or_default();
+    let id_of = |p: &str| if base.is_empty() { format!("urn:dossier:{p}") } else { format!("{base}{p}") };
+    let date = |d: &crate::edtf::Edtf| -> FixedDateTime {
+        let (y, m, dd) = d.first_day();
+        format!("{y:04}-{m:02}-{dd:02}T00:00:00Z").parse().unwrap_or_default()
+    };
+    let entries: Vec<Entry> = articles
+        .iter()
+        .map(|&a| {
+            let art = &g.articles[a];
+            let path = format!("sources/{}/", art.slug);
+            let mut e = Entry::default();
+            e.set_id(id_of(&path));
+            e.set_title(Text::plain(art.title.clone()));
+            e.set_updated(date(&art.published));
+            e.set_published(Some(date(&art.published)));
+            e.set_summary(Some(Text::plain(art.summary.clone())));
+            let mut link = Link::default();
+            link.set_href(format!("{base}{path}index.html"));
+            e.set_links(vec![link]);
+            let author = art.author.clone().unwrap_or_else(|| {
+                g.entities.get(g.article_publisher[a]).map_or(art.publisher.id.clone(), |p| p.name.clone())
+            });
+            let mut person = Person::default();
+            person.set_name(author);
+            e.set_authors(vec![person]);
+            e
+        })
+        .collect();
+    let mut f = Feed::default();
+    f.set_id(id_of(self_path));
+    f.set_title(Text::plain(title.to_string()));
+    f.set_updated(articles.first().map(|&a| date(&g.articles[a].published)).unwrap_or_default());
+    let mut me = Link::default();
+    me.set_rel("self");
+    me.set_href(format!("{base}{self_path}"));
+    f.set_links(vec![me]);
+    f.set_entries(entries);
+    f.to_string()
+}
+
+/// `feed.xml` and one feed per topic.
+pub fn feeds(g: &SiteGraph) -> Vec<(String, Vec<u8>)> {
+    let mut out = vec![("feed.xml".to_string(), feed(g, &g.by_date, &g.config.title, "feed.xml").into_bytes())];
+    for (t, topic) in g.topics.iter().enumerate() {
+        let mut arts = g.topic_articles[t].clone();
+        arts.sort_by_key(|a| g.by_date.iter().position(|x| x == a));
+        let path = format!("topics/{}/feed.xml", topic.id);
+        out.push((path.clone(), feed(g, &arts, &format!("{}: {}", g.config.title, topic.title), &path).into_bytes()));
+    }
+    out
+}

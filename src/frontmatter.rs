@@ -1,0 +1,567 @@
+//! Front matter: split the `---` block off, parse it with serde_yaml into raw
+//! structs, then resolve those into checked model types (`Article`,
+//! `Entity`, `Topic`). serde_yaml lives in this module only.
+//!
+//! Every position serde_yaml reports is inside the YAML block; we add the
+//! block's offset so diagnostics point at the file's own line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_yaml::Value;
+
+use crate::diag::{explain_serde_message, Diagnostic};
+use crate::edtf::Edtf;
+use crate::source::{Kind, SourceFile};
+
+/// An id written in the content, with the line it was written on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ref {
+    pub id: String,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Article {
+    pub slug: String,
+    pub path: PathBuf,
+    pub title: String,
+    pub publisher: Ref,
+    pub author: Option<String>,
+    pub published: Edtf,
+    pub published_note: Option<String>,
+    pub original: String,
+    pub url: Option<String>,
+    pub summary: String,
+    pub topics: Vec<Ref>,
+    pub omitted: Vec<String>,
+    pub events: Vec<EventClaim>,
+    pub body: String,
+    /// 1-based line of the body's first line in the file.
+    pub body_line: usize,
+}
+
+/// What one article says about one event.
+#[derive(Debug, Clone)]
+pub struct EventClaim {
+    pub id: String,
+    pub line: usize,
+    pub date: Edtf,
+    pub title: String,
+    pub figures: BTreeMap<String, f64>,
+    pub claims: BTreeMap<String, String>,
+    pub quote: String,
+    pub quote_line: usize,
+    pub planned: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntityKind {
+    Person,
+    Organisation,
+    Place,
+    Operation,
+    Publisher,
+}
+
+impl EntityKind {
+    pub const ALL: [EntityKind; 5] =
+        [EntityKind::Person, EntityKind::Organisation, EntityKind::Place, EntityKind::Operation, EntityKind::Publisher];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Person => "person",
+            EntityKind::Organisation => "organisation",
+            EntityKind::Place => "place",
+            EntityKind::Operation => "operation",
+            EntityKind::Publisher => "publisher",
+        }
+    }
+    pub fn plural(self) -> &'static str {
+        match self {
+            EntityKind::Person => "People",
+            EntityKind::Organisation => "Organisations",
+            EntityKind::Place => "Places",
+            EntityKind::Operation => "Operations",
+            EntityKind::Publisher => "Publishers",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Entity {
+    pub id: String,
+    pub path: PathBuf,
+    pub kind: EntityKind,
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub role: Option<String>,
+    pub summary: String,
+    pub url: Option<String>,
+    pub body: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Topic {
+    pub id: String,
+    pub path: PathBuf,
+    pub title: String,
+    pub summary: String,
+    pub parent: Option<Ref>,
+    pub body: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub articles: Vec<Article>,
+    pub entities: Vec<Entity>,
+    pub topics: Vec<Topic>,
+    pub diags: Vec<Diagnostic>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArticle {
+    title: String,
+    publisher: String,
+    #[serde(default)]
+    author: Option<String>,
+    published: Value,
+    #[serde(default)]
+    published_note: Option<String>,
+    original: String,
+    #[serde(default)]
+    url: Option<String>,
+    summary: String,
+    #[serde(default)]
+    topics: Vec<String>,
+    #[serde(default)]
+    omitted: Vec<String>,
+    #[serde(default)]
+    events: Vec<RawEvent>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvent {
+    id: String,
+    date: Value,
+    title: String,
+    #[serde(default)]
+    figures: BTreeMap<String, Value>,
+    #[serde(default)]
+    claims: BTreeMap<String, Value>,
+    quote: String,
+    #[serde(default)]
+    planned: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntity {
+    kind: EntityKind,
+    name: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+    #[serde(default)]
+    role: Option<String>,
+    summary: String,
+    #[serde(default)]
+    url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTopic {
+    title: String,
+    summary: String,
+    #[serde(default)]
+    parent: Option<String>,
+}
+
+/// Ids and slugs: lowercase ASCII letters, digits and `-`, starting with a
+/// letter or digit. This also keeps `..` and `/` out of output paths.
+pub fn is_valid_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 120
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+}
+
+/// A valid id made from any text: what the "did you mean" of a bad slug offers.
+pub fn slugify(s: &str) -> String {
+    let mut out = String::new();
+    for c in deunicode::deunicode(s).chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+/// The front matter block and the body, with the body's first line.
+pub struct Split<'a> {
+    pub yaml: &'a str,
+    pub body: &'a str,
+    /// 1-based file line of the YAML block's first line.
+    pub yaml_line: usize,
+    pub body_line: usize,
+}
+
+pub fn split<'a>(text: &'a str, path: &Path) -> Result<Split<'a>, Diagnostic> {
+    let first_end = text.find('\n').unwrap_or(text.len());
+    if text.trim().is_empty() {
+        return Err(Diagnostic::error(path, 1, 1, "file is empty")
+            .with_help("start the file with a front-matter block: a line `---`, the keys, and a closing `---`"));
+    }
+    if text[..first_end].trim_end() != "---" {
+        return Err(Diagnostic::error(path, 1, 1, "no front matter")
+            .with_help("start the file with a line `---`, then the keys (`title: ...`), then a closing `---`"));
+    }
+    let rest = &text[(first_end + 1).min(text.len())..];
+    let mut offset = 0;
+    for (i, line) in rest.split_inclusive('\n').enumerate() {
+        let l = line.trim_end();
+        if l == "---" || l == "..." {
+            let yaml = &rest[..offset];
+            let body = &rest[offset + line.len()..];
+            return Ok(Split { yaml, body, yaml_line: 2, body_line: i + 3 });
+        }
+        offset += line.len();
+    }
+    Err(Diagnostic::error(path, 1, 1, "front matter is never closed")
+        .with_help("add a line `---` after the last front-matter key"))
+}
+
+/// Finds the file line of the first front-matter line at or after `from`
+/// (a YAML line index) that contains `needle`.
+fn line_of(split: &Split, needle: &str, from: usize) -> usize {
+    split
+        .yaml
+        .lines()
+        .enumerate()
+        .skip(from)
+        .find(|(_, l)| l.contains(needle))
+        .map_or(split.yaml_line, |(i, _)| i + split.yaml_line)
+}
+
+fn yaml_error(e: serde_yaml::Error, split: &Split, path: &Path) -> Diagnostic {
+    let (line, col) = e.location().map_or((split.yaml_line, 1), |l| (l.line() + split.yaml_line - 1, l.column()));
+    let (message, mut help) = explain_serde_message(&e.to_string());
+    if help.is_none() {
+        if message.contains("found character that cannot start any token") || message.contains("tab") {
+            help = Some("YAML indents with spaces, never tabs".into());
+        } else if message.contains("invalid type") {
+            help = Some(
+                "check the value's shape: a list is written `[a, b]` or as `- ` lines, text in quotes if it has a `:`"
+                    .into(),
+            );
+        } else if message.contains("did not find expected") || message.contains("quote") {
+            help = Some("a quoted value must be closed on the same line with the same quote mark".into());
+        }
+    }
+    let message = message.split(", expected").next().unwrap_or(&message).to_string();
+    let message =
+        if message.starts_with("invalid type") || message.starts_with("unknown") || message.starts_with("missing") {
+            message
+        } else {
+            format!("invalid front matter: {message}")
+        };
+    Diagnostic::error(path, line, col, message).with_help_opt(help)
+}
+
+fn date(v: &Value, line: usize, path: &Path, diags: &mut Vec<Diagnostic>) -> Option<Edtf> {
+    let s = match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Null => {
+            diags.push(
+                Diagnostic::error(path, line, 1, "the date is empty")
+                    .with_help("write an EDTF date such as 2019, 2019-05 or 2019-05-07"),
+            );
+            return None;
+        }
+        _ => {
+            diags.push(
+                Diagnostic::error(path, line, 1, "a date must be a single value")
+                    .with_help("write an EDTF date such as 2019-05-07"),
+            );
+            return None;
+        }
+    };
+    match Edtf::parse(&s) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            diags.push(Diagnostic::error(path, line, 1, e.to_string()).with_help(
+                "write an EDTF date: 2019, 2019-05, 2019-05-07, a range 2019-05-07/2019-05-09, approximate 1995~, uncertain 2019-11?",
+            ));
+            None
+        }
+    }
+}
+
+fn file_id(path: &Path, diags: &mut Vec<Diagnostic>) -> String {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+    if !is_valid_id(&stem) {
+        diags.push(
+            Diagnostic::error(path, 1, 1, format!("file name `{stem}` is not a valid id"))
+                .with_help(format!("rename the file to `{}.md`: lowercase letters, digits and `-`", slugify(&stem))),
+        );
+    }
+    stem
+}
+
+fn check_id(id: &str, what: &str, line: usize, path: &Path, diags: &mut Vec<Diagnostic>) {
+    if !is_valid_id(id) {
+        diags.push(
+            Diagnostic::error(path, line, 1, format!("{what} `{id}` is not a valid id"))
+                .with_help(format!("use lowercase letters, digits and `-`, e.g. `{}`", slugify(id))),
+        );
+    }
+}
+
+fn nonempty(s: &str, field: &str, split: &Split, path: &Path, diags: &mut Vec<Diagnostic>) {
+    if s.trim().is_empty() {
+        diags.push(Diagnostic::error(path, line_of(split, &format!("{field}:"), 0), 1, format!("`{field}` is empty")));
+    }
+}
+
+pub fn parse_article(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<Article> {
+    let path = &file.rel;
+    let slug = file_id(path, diags);
+    let split = split(&file.text, path).map_err(|d| diags.push(d)).ok()?;
+    let raw: RawArticle = serde_yaml::from_str(split.yaml).map_err(|e| diags.push(yaml_error(e, &split, path))).ok()?;
+    let before = diags.len();
+    nonempty(&raw.title, "title", &split, path, diags);
+    let published = date(&raw.published, line_of(&split, "published:", 0), path, diags);
+    let publisher = Ref { line: line_of(&split, "publisher:", 0), id: raw.publisher };
+    let topics = raw
+        .topics
+        .into_iter()
+        .map(|id| Ref { line: line_of(&split, &id, line_of(&split, "topics:", 0) - split.yaml_line), id })
+        .collect();
+    let mut events = vec![];
+    let mut ev_from = 0;
+    for ev in raw.events {
+        let line = line_of(&split, &format!("id: {}", ev.id), ev_from);
+        ev_from = line - split.yaml_line;
+        check_id(&ev.id, "event id", line, path, diags);
+        let d = date(&ev.date, line_of(&split, "date:", ev_from), path, diags);
+        let mut figures = BTreeMap::new();
+        for (k, v) in ev.figures {
+            match v.as_f64() {
+                Some(n) => {
+                    figures.insert(k, n);
+                }
+                None => diags.push(
+                    Diagnostic::error(
+                        path,
+                        line_of(&split, &k, ev_from),
+                        1,
+                        format!("figure `{k}` of event `{}` is not a number", ev.id),
+                    )
+                    .with_help("figures are numbers; put a text value under `claims:` instead"),
+                ),
+            }
+        }
+        let mut claims = BTreeMap::new();
+        for (k, v) in ev.claims {
+            let s = match v {
+                Value::String(s) => s,
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => {
+                    diags.push(Diagnostic::error(
+                        path,
+                        line_of(&split, &k, ev_from),
+                        1,
+                        format!("claim `{k}` of event `{}` must be a short text", ev.id),
+                    ));
+                    continue;
+                }
+            };
+            claims.insert(k, s);
+        }
+        let quote_line = line_of(&split, "quote:", ev_from);
+        if ev.quote.trim().is_empty() {
+            diags.push(
+                Diagnostic::error(path, quote_line, 1, format!("event `{}` has an empty quote", ev.id))
+                    .with_help("quote the sentence of the body that reports the event"),
+            );
+        }
+        if let Some(date) = d {
+            events.push(EventClaim {
+                id: ev.id,
+                line,
+                date,
+                title: ev.title,
+                figures,
+                claims,
+                quote: ev.quote,
+                quote_line,
+                planned: ev.planned,
+            });
+        }
+    }
+    if diags.len() > before && diags[before..].iter().any(Diagnostic::is_error) {
+        return None;
+    }
+    Some(Article {
+        slug,
+        path: path.clone(),
+        title: raw.title,
+        publisher,
+        author: raw.author.filter(|a| !a.trim().is_empty()),
+        published: published?,
+        published_note: raw.published_note,
+        original: raw.original,
+        url: raw.url.filter(|u| !u.trim().is_empty()),
+        summary: raw.summary,
+        topics,
+        omitted: raw.omitted,
+        events,
+        body: split.body.to_string(),
+        body_line: split.body_line,
+    })
+}
+
+pub fn parse_entity(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<Entity> {
+    let path = &file.rel;
+    let id = file_id(path, diags);
+    let split = split(&file.text, path).map_err(|d| diags.push(d)).ok()?;
+    let raw: RawEntity = serde_yaml::from_str(split.yaml).map_err(|e| diags.push(yaml_error(e, &split, path))).ok()?;
+    nonempty(&raw.name, "name", &split, path, diags);
+    Some(Entity {
+        id,
+        path: path.clone(),
+        kind: raw.kind,
+        name: raw.name,
+        aliases: raw.aliases.into_iter().filter(|a| !a.trim().is_empty()).collect(),
+        role: raw.role,
+        summary: raw.summary,
+        url: raw.url,
+        body: split.body.to_string(),
+    })
+}
+
+pub fn parse_topic(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<Topic> {
+    let path = &file.rel;
+    let id = file_id(path, diags);
+    let split = split(&file.text, path).map_err(|d| diags.push(d)).ok()?;
+    let raw: RawTopic = serde_yaml::from_str(split.yaml).map_err(|e| diags.push(yaml_error(e, &split, path))).ok()?;
+    nonempty(&raw.title, "title", &split, path, diags);
+    Some(Topic {
+        id,
+        path: path.clone(),
+        title: raw.title,
+        summary: raw.summary,
+        parent: raw.parent.map(|id| Ref { line: line_of(&split, "parent:", 0), id }),
+        body: split.body.to_string(),
+    })
+}
+
+/// Parses every file (in parallel), keeping the input order.
+pub fn parse_all(files: &[SourceFile]) -> Parsed {
+    use rayon::prelude::*;
+    enum One {
+        A(Article),
+        E(Entity),
+        T(Topic),
+    }
+    let results: Vec<(Option<One>, Vec<Diagnostic>)> = files
+        .par_iter()
+        .map(|f| {
+            let mut d = vec![];
+            let one = match f.kind {
+                Kind::Article => parse_article(f, &mut d).map(One::A),
+                Kind::Entity => parse_entity(f, &mut d).map(One::E),
+                Kind::Topic => parse_topic(f, &mut d).map(One::T),
+            };
+            (one, d)
+        })
+        .collect();
+    let mut out = Parsed::default();
+    for (one, d) in results {
+        out.diags.extend(d);
+        match one {
+            Some(One::A(a)) => out.articles.push(a),
+            Some(One::E(e)) => out.entities.push(e),
+            Some(One::T(t)) => out.topics.push(t),
+            None => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(name: &str, text: &str, expected: &str) {
+        let file = SourceFile {
+            rel: PathBuf::from(format!("content/articles/{name}.md")),
+            kind: Kind::Article,
+            text: text.into(),
+        };
+        let mut d = vec![];
+        let a = parse_article(&file, &mut d);
+        let shown = d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n");
+        if expected == "ok" {
+            assert!(a.is_some() && d.is_empty(), "{shown}");
+        } else {
+            assert_eq!(shown, expected);
+        }
+    }
+
+    const GOOD: &str = "---\ntitle: T\npublisher: p\npublished: 2019-12\noriginal: a.txt\nsummary: S\nevents:\n  - id: e\n    date: 2019\n    title: E\n    figures: { children: 14 }\n    quote: hello\n---\nhello world\n";
+
+    #[test]
+    fn parses_a_good_article() {
+        check("a", GOOD, "ok");
+        let file = SourceFile { rel: "content/articles/a.md".into(), kind: Kind::Article, text: GOOD.into() };
+        let a = parse_article(&file, &mut vec![]).unwrap();
+        assert_eq!(a.published.to_string(), "December 2019");
+        assert_eq!(a.events[0].figures["children"], 14.0);
+        assert_eq!(a.events[0].line, 8);
+        assert_eq!(a.body_line, 14);
+    }
+
+    #[test]
+    fn unknown_key_points_at_its_line() {
+        check(
+            "a",
+            &GOOD.replace("summary: S", "summary: S\ntittle: x"),
+            "content/articles/a.md:7:1: error: unknown field `tittle`\n  = help: did you mean `title`?",
+        );
+    }
+
+    #[test]
+    fn bad_dates_and_slugs() {
+        check(
+            "Bad_Slug",
+            &GOOD.replace("published: 2019-12", "published: December 2019"),
+            "content/articles/Bad_Slug.md:1:1: error: file name `Bad_Slug` is not a valid id\n  = help: rename the file to `bad-slug.md`: lowercase letters, digits and `-`\ncontent/articles/Bad_Slug.md:4:1: error: `December 2019` is not an EDTF date: the year `December 2019` should be 4 digits\n  = help: write an EDTF date: 2019, 2019-05, 2019-05-07, a range 2019-05-07/2019-05-09, approximate 1995~, uncertain 2019-11?",
+        );
+    }
+
+    #[test]
+    fn split_errors() {
+        check("a", "", "content/articles/a.md:1:1: error: file is empty\n  = help: start the file with a front-matter block: a line `---`, the keys, and a closing `---`");
+        check("a", "---\ntitle: x\n", "content/articles/a.md:1:1: error: front matter is never closed\n  = help: add a line `---` after the last front-matter key");
+        check("a", "just text", "content/articles/a.md:1:1: error: no front matter\n  = help: start the file with a line `---`, then the keys (`title: ...`), then a closing `---`");
+    }
+
+    #[test]
+    fn slugify_makes_ids() {
+        assert_eq!(slugify("Kassym-Jomart Tokayev!"), "kassym-jomart-tokayev");
+        assert_eq!(slugify("Ассамблея"), "assambleia");
+        assert!(is_valid_id("rusafa-2"));
+        assert!(!is_valid_id("../x") && !is_valid_id("a/b") && !is_valid_id("") && !is_valid_id("A"));
+    }
+}

@@ -1,0 +1,549 @@
+//! The link graph: what makes a dossier more than a blog. From the parsed
+//! content it computes topics and their sources, entity mentions (one
+//! Aho-Corasick pass over each body), the merged timeline, discrepancies and
+//! backlinks. Everything is index-based and computed once; render only reads.
+//!
+//! Cost is linear in the corpus: one automaton pass per article, maps keyed
+//! by id, no loop over aliases or pairs of articles.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::diag::{unknown_hint, Diagnostic};
+use crate::edtf::Edtf;
+use crate::frontmatter::{Article, Entity, EntityKind, Parsed, Topic};
+use crate::markdown::{self, Matcher, RenderOptions, Rendered};
+use crate::text::{fold, number};
+
+/// One report of an event: which article, which of its claims, which paragraph.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub article: usize,
+    pub claim: usize,
+    pub paragraph: usize,
+}
+
+/// One real event, merged across every source that reports it.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub id: String,
+    /// The earliest date any source gives: the timeline's sort key.
+    pub date: Edtf,
+    pub title: String,
+    /// Ordered by the article's publication date, then slug.
+    pub reports: Vec<Report>,
+    pub topics: Vec<usize>,
+    pub entities: Vec<usize>,
+    pub discrepancies: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DiscrepancyKind {
+    Date,
+    Figure,
+    Claim,
+}
+
+impl DiscrepancyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiscrepancyKind::Date => "date",
+            DiscrepancyKind::Figure => "figure",
+            DiscrepancyKind::Claim => "name or claim",
+        }
+    }
+}
+
+/// Sources that disagree about one thing of one event.
+#[derive(Debug, Clone)]
+pub struct Discrepancy {
+    pub event: usize,
+    pub kind: DiscrepancyKind,
+    /// `date`, or the figure or claim key.
+    pub key: String,
+    /// Each distinct value with the reports (indexes into the event's reports) that give it.
+    pub versions: Vec<(String, Vec<usize>)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MentionRef {
+    pub article: usize,
+    pub paragraph: usize,
+    pub sentence: String,
+}
+
+pub struct SiteGraph {
+    pub config: Config,
+    /// Sorted by slug.
+    pub articles: Vec<Article>,
+    pub rendered: Vec<Rendered>,
+    /// Sorted by id.
+    pub entities: Vec<Entity>,
+    pub entity_html: Vec<String>,
+    /// Sorted by id.
+    pub topics: Vec<Topic>,
+    pub topic_html: Vec<String>,
+    pub topic_parent: Vec<Option<usize>>,
+    pub topic_children: Vec<Vec<usize>>,
+    pub article_publisher: Vec<usize>,
+    pub article_topics: Vec<Vec<usize>>,
+    pub article_entities: Vec<Vec<usize>>,
+    pub article_events: Vec<Vec<usize>>,
+    pub topic_articles: Vec<Vec<usize>>,
+    pub publisher_articles: HashMap<usize, Vec<usize>>,
+    pub entity_mentions: Vec<Vec<MentionRef>>,
+    pub entity_articles: Vec<Vec<usize>>,
+    pub entity_events: Vec<Vec<usize>>,
+    /// Sorted by date, then id.
+    pub events: Vec<Event>,
+    pub discrepancies: Vec<Discrepancy>,
+    /// Articles ordered newest first (by publication date, then slug).
+    pub by_date: Vec<usize>,
+}
+
+pub fn entity_path(id: &str) -> String {
+    format!("entities/{id}/index.html")
+}
+
+fn index_of<T>(items: &[T], id: impl Fn(&T) -> &str) -> BTreeMap<String, usize> {
+    items.iter().enumerate().map(|(i, t)| (id(t).to_string(), i)).collect()
+}
+
+/// Reports duplicate ids (naming both files) and keeps the first of each.
+fn dedup<T>(
+    items: &mut Vec<T>,
+    id: impl Fn(&T) -> &str,
+    path: impl Fn(&T) -> &std::path::Path,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    items.sort_by(|a, b| (id(a), path(a)).cmp(&(id(b), path(b))));
+    let mut keep: Vec<T> = Vec::with_capacity(items.len());
+    for item in items.drain(..) {
+        if let Some(prev) = keep.last() {
+            if id(prev) == id(&item) {
+                diags.push(
+                    Diagnostic::error(path(&item), 1, 1, format!("duplicate {what} `{}`", id(&item))).with_help(
+                        format!("`{}` already uses this id; rename one of the two files", path(prev).display()),
+                    ),
+                );
+                continue;
+            }
+        }
+        keep.push(item);
+    }
+    *items = keep;
+}
+
+pub fn build(config: Config, parsed: Parsed, diags: &mut Vec<Diagnostic>) -> SiteGraph {
+    let Parsed { mut articles, mut entities, mut topics, .. } = parsed;
+    dedup(&mut articles, |a| &a.slug, |a| &a.path, "article slug", diags);
+    dedup(&mut entities, |e| &e.id, |e| &e.path, "entity id", diags);
+    dedup(&mut topics, |t| &t.id, |t| &t.path, "topic id", diags);
+    let entity_ix = index_of(&entities, |e| &e.id);
+    let topic_ix = index_of(&topics, |t| &t.id);
+    let publisher_ids: Vec<&str> =
+        entities.iter().filter(|e| e.kind == EntityKind::Publisher).map(|e| e.id.as_str()).collect();
+    let topic_ids: Vec<&str> = topics.iter().map(|t| t.id.as_str()).collect();
+
+    // Topics: parents, cycles.
+    let mut topic_parent = vec![None; topics.len()];
+    for (i, t) in topics.iter().enumerate() {
+        if let Some(p) = &t.parent {
+            match topic_ix.get(&p.id) {
+                Some(&j) if j != i => topic_parent[i] = Some(j),
+                Some(_) => diags.push(Diagnostic::error(&t.path, p.line, 1, "a topic cannot be its own parent")),
+                None => diags.push(
+                    Diagnostic::error(&t.path, p.line, 1, format!("unknown parent topic `{}`", p.id))
+                        .with_help_opt(unknown_hint(&p.id, topic_ids.iter().copied())),
+                ),
+            }
+        }
+    }
+    for (i, t) in topics.iter().enumerate() {
+        let mut seen = BTreeSet::from([i]);
+        let mut cur = topic_parent[i];
+        while let Some(j) = cur {
+            if !seen.insert(j) {
+                diags.push(
+                    Diagnostic::error(
+                        &t.path,
+                        t.parent.as_ref().map_or(1, |p| p.line),
+                        1,
+                        "topic parents form a cycle",
+                    )
+                    .with_help("remove `parent` from one of the topics in the cycle"),
+                );
+                topic_parent[i] = None;
+                break;
+            }
+            cur = topic_parent[j];
+        }
+    }
+    let mut topic_children = vec![vec![]; topics.len()];
+    for (i, p) in topic_parent.iter().enumerate() {
+        if let Some(p) = p {
+            topic_children[*p].push(i);
+        }
+    }
+
+    // Articles: publisher and topic references.
+    let mut article_publisher = vec![usize::MAX; articles.len()];
+    let mut article_topics = vec![vec![]; articles.len()];
+    let mut topic_articles = vec![vec![]; topics.len()];
+    let mut publisher_articles: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (a, art) in articles.iter().enumerate() {
+        match entity_ix.get(&art.publisher.id) {
+            Some(&e) if entities[e].kind == EntityKind::Publisher => {
+                article_publisher[a] = e;
+                publisher_articles.entry(e).or_default().push(a);
+            }
+            Some(&e) => diags.push(
+                Diagnostic::error(
+                    &art.path,
+                    art.publisher.line,
+                    1,
+                    format!("`{}` is a {}, not a publisher", art.publisher.id, entities[e].kind.as_str()),
+                )
+                .with_help_opt(unknown_hint(&art.publisher.id, publisher_ids.iter().copied())),
+            ),
+            None => diags.push(
+                Diagnostic::error(
+                    &art.path,
+                    art.publisher.line,
+                    1,
+                    format!("unknown publisher `{}`", art.publisher.id),
+                )
+                .with_help(
+                    unknown_hint(&art.publisher.id, publisher_ids.iter().copied()).unwrap_or_else(|| {
+                        format!("add content/entities/{}.md with `kind: publisher`", art.publisher.id)
+                    }),
+                ),
+            ),
+        }
+        for t in &art.topics {
+            match topic_ix.get(&t.id) {
+                Some(&ti) => {
+                    if !article_topics[a].contains(&ti) {
+                        article_topics[a].push(ti);
+                        topic_articles[ti].push(a);
+                    }
+                }
+                None => diags.push(
+                    Diagnostic::error(&art.path, t.line, 1, format!("unknown topic `{}`", t.id)).with_help(
+                        unknown_hint(&t.id, topic_ids.iter().copied())
+                            .unwrap_or_else(|| format!("add content/topics/{}.md", t.id)),
+                    ),
+                ),
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for ev in &art.events {
+            if !seen.insert(ev.id.as_str()) {
+                diags.push(
+                    Diagnostic::error(
+                        &art.path,
+                        ev.line,
+                        1,
+                        format!("event `{}` is listed twice in this article", ev.id),
+                    )
+                    .with_help("merge the two entries: one article reports an event once"),
+                );
+            }
+        }
+    }
+
+    // Markdown, with mentions, in parallel.
+    let matcher = Matcher::new(entities.iter().map(|e| {
+        let mut names = vec![e.name.as_str()];
+        names.extend(e.aliases.iter().map(String::as_str));
+        (entity_path(&e.id), names)
+    }));
+    let trusted = config.trusted_html;
+    let rendered: Vec<Rendered> = articles
+        .par_iter()
+        .map(|a| {
+            markdown::render(
+                &a.body,
+                &RenderOptions { root: "../../", matcher: &matcher, trusted_html: trusted, number_paragraphs: true },
+            )
+        })
+        .collect();
+    let plain = Matcher::empty();
+    let page_html = |body: &str| {
+        markdown::render(
+            body,
+            &RenderOptions { root: "../../", matcher: &plain, trusted_html: trusted, number_paragraphs: false },
+        )
+        .html
+    };
+    let entity_html: Vec<String> = entities.par_iter().map(|e| page_html(&e.body)).collect();
+    let topic_html: Vec<String> = topics.par_iter().map(|t| page_html(&t.body)).collect();
+
+    // Mentions, both ways.
+    let mut entity_mentions: Vec<Vec<MentionRef>> = vec![vec![]; entities.len()];
+    let mut article_entities = vec![vec![]; articles.len()];
+    for (a, r) in rendered.iter().enumerate() {
+        for m in &r.mentions {
+            if !article_entities[a].contains(&m.entity) {
+                article_entities[a].push(m.entity);
+            }
+            entity_mentions[m.entity].push(MentionRef {
+                article: a,
+                paragraph: m.paragraph,
+                sentence: m.sentence.clone(),
+            });
+        }
+    }
+    let mut entity_articles = vec![vec![]; entities.len()];
+    for (a, ents) in article_entities.iter().enumerate() {
+        for &e in ents {
+            entity_articles[e].push(a);
+        }
+    }
+    for (e, ent) in entities.iter().enumerate() {
+        let publishes = publisher_articles.contains_key(&e);
+        if entity_mentions[e].is_empty() && !publishes {
+            diags.push(
+                Diagnostic::warning(&ent.path, 1, 1, format!("no article mentions `{}`", ent.name))
+                    .with_help("add the spelling the articles use to `aliases`, or remove the entity"),
+            );
+        }
+    }
+
+    // Quotes -> paragraphs; events merged by id.
+    let mut by_id: BTreeMap<&str, Vec<Report>> = BTreeMap::new();
+    for (a, art) in articles.iter().enumerate() {
+        let folded: Vec<String> = rendered[a].paragraphs.iter().map(|p| fold(&p.text)).collect();
+        for (c, claim) in art.events.iter().enumerate() {
+            let q = fold(&claim.quote);
+            match folded.iter().position(|p| p.contains(&q)) {
+                Some(p) => {
+                    by_id.entry(claim.id.as_str()).or_default().push(Report { article: a, claim: c, paragraph: p + 1 })
+                }
+                None => {
+                    let hint = closest_paragraph(&q, &folded)
+                        .map(|p| format!("no paragraph contains it; paragraph {} (line {}) is the closest: copy the words exactly from there", p + 1, rendered[a].paragraphs[p].line + art.body_line - 1))
+                        .unwrap_or_else(|| "the quote must be words of this article's body".into());
+                    diags.push(
+                        Diagnostic::error(
+                            &art.path,
+                            claim.quote_line,
+                            1,
+                            format!("quote of event `{}` is not in the article", claim.id),
+                        )
+                        .with_help(hint),
+                    );
+                }
+            }
+            let (pub_end, ev_start) = (art.published.last_day(), claim.date.first_day());
+            if ev_start > pub_end && !claim.planned {
+                diags.push(
+                    Diagnostic::warning(
+                        &art.path,
+                        claim.line,
+                        1,
+                        format!(
+                            "event `{}` ({}) is dated after the article was published ({})",
+                            claim.id, claim.date, art.published
+                        ),
+                    )
+                    .with_help("if the article reports a plan, add `planned: true`; otherwise check both dates"),
+                );
+            }
+        }
+    }
+    let by_date = {
+        let mut v: Vec<usize> = (0..articles.len()).collect();
+        v.sort_by(|&x, &y| {
+            articles[y].published.cmp(&articles[x].published).then(articles[x].slug.cmp(&articles[y].slug))
+        });
+        v
+    };
+    let rank: Vec<usize> = {
+        let mut r = vec![0; articles.len()];
+        for (i, &a) in by_date.iter().rev().enumerate() {
+            r[a] = i;
+        }
+        r
+    };
+    let mut events: Vec<Event> = by_id
+        .into_iter()
+        .map(|(id, mut reports)| {
+            reports.sort_by_key(|r| (rank[r.article], r.article));
+            let claim = |r: &Report| &articles[r.article].events[r.claim];
+            let date = reports.iter().map(|r| claim(r).date.clone()).min().expect("an event has a report");
+            let title = claim(&reports[0]).title.clone();
+            let mut topics: Vec<usize> =
+                reports.iter().flat_map(|r| article_topics[r.article].iter().copied()).collect();
+            topics.sort_unstable();
+            topics.dedup();
+            let mut ents: Vec<usize> = vec![];
+            for r in &reports {
+                for m in &rendered[r.article].mentions {
+                    if m.paragraph == r.paragraph && !ents.contains(&m.entity) {
+                        ents.push(m.entity);
+                    }
+                }
+            }
+            Event { id: id.to_string(), date, title, reports, topics, entities: ents, discrepancies: vec![] }
+        })
+        .collect();
+    events.sort_by(|a, b| a.date.cmp(&b.date).then(a.id.cmp(&b.id)));
+
+    // Discrepancies: same event, different dates (not just precision), figures or claims.
+    let mut discrepancies = vec![];
+    for (e, ev) in events.iter_mut().enumerate() {
+        if ev.reports.len() < 2 {
+            continue;
+        }
+        let claim = |r: &Report| &articles[r.article].events[r.claim];
+        let dates: Vec<&Edtf> = ev.reports.iter().map(|r| &claim(r).date).collect();
+        let disagree = dates.iter().enumerate().any(|(i, a)| dates[i + 1..].iter().any(|b| !a.overlaps(b)));
+        if disagree {
+            discrepancies.push(Discrepancy {
+                event: e,
+                kind: DiscrepancyKind::Date,
+                key: "date".into(),
+                versions: versions(dates.iter().map(|d| d.to_string())),
+            });
+        }
+        let mut keys: BTreeSet<&str> = BTreeSet::new();
+        for r in &ev.reports {
+            keys.extend(claim(r).figures.keys().map(String::as_str));
+        }
+        for k in keys {
+            let vals: Vec<Option<String>> =
+                ev.reports.iter().map(|r| claim(r).figures.get(k).map(|n| number(*n))).collect();
+            if let Some(v) = versions_of(&vals) {
+                discrepancies.push(Discrepancy {
+                    event: e,
+                    kind: DiscrepancyKind::Figure,
+                    key: k.to_string(),
+                    versions: v,
+                });
+            }
+        }
+        let mut keys: BTreeSet<&str> = BTreeSet::new();
+        for r in &ev.reports {
+            keys.extend(claim(r).claims.keys().map(String::as_str));
+        }
+        for k in keys {
+            let vals: Vec<Option<String>> = ev.reports.iter().map(|r| claim(r).claims.get(k).cloned()).collect();
+            if let Some(v) = versions_of(&vals) {
+                discrepancies.push(Discrepancy {
+                    event: e,
+                    kind: DiscrepancyKind::Claim,
+                    key: k.to_string(),
+                    versions: v,
+                });
+            }
+        }
+    }
+    for (d, disc) in discrepancies.iter().enumerate() {
+        events[disc.event].discrepancies.push(d);
+    }
+
+    let mut article_events = vec![vec![]; articles.len()];
+    let mut entity_events = vec![vec![]; entities.len()];
+    for (e, ev) in events.iter().enumerate() {
+        for r in &ev.reports {
+            if !article_events[r.article].contains(&e) {
+                article_events[r.article].push(e);
+            }
+        }
+        for &ent in &ev.entities {
+            entity_events[ent].push(e);
+        }
+    }
+
+    // Briefing selections refer to real ids.
+    let entity_ids: Vec<&str> = entities.iter().map(|e| e.id.as_str()).collect();
+    let slugs: Vec<&str> = articles.iter().map(|a| a.slug.as_str()).collect();
+    for b in &config.briefings {
+        let checks: [(&Vec<String>, &[&str], &str); 3] =
+            [(&b.topics, &topic_ids, "topic"), (&b.entities, &entity_ids, "entity"), (&b.sources, &slugs, "source")];
+        for (ids, known, what) in checks {
+            for id in ids {
+                if !known.contains(&id.as_str()) {
+                    diags.push(
+                        Diagnostic::error(
+                            crate::config::FILE,
+                            b.line,
+                            1,
+                            format!("briefing `{}`: unknown {what} `{id}`", b.id),
+                        )
+                        .with_help_opt(unknown_hint(id, known.iter().copied())),
+                    );
+                }
+            }
+        }
+    }
+
+    SiteGraph {
+        config,
+        articles,
+        rendered,
+        entities,
+        entity_html,
+        topics,
+        topic_html,
+        topic_parent,
+        topic_children,
+        article_publisher,
+        article_topics,
+        article_entities,
+        article_events,
+        topic_articles,
+        publisher_articles,
+        entity_mentions,
+        entity_articles,
+        entity_events,
+        events,
+        discrepancies,
+        by_date,
+    }
+}
+
+/// Groups values in first-seen order; `None` when they all agree.
+fn versions_of(vals: &[Option<String>]) -> Option<Vec<(String, Vec<usize>)>> {
+    let given: Vec<(usize, &String)> =
+        vals.iter().enumerate().filter_map(|(i, v)| v.as_ref().map(|v| (i, v))).collect();
+    let first = given.first()?.1;
+    if given.iter().all(|(_, v)| fold(v) == fold(first)) {
+        return None;
+    }
+    let mut out: Vec<(String, Vec<usize>)> = vec![];
+    for (i, v) in given {
+        match out.iter_mut().find(|(x, _)| fold(x) == fold(v)) {
+            Some((_, rs)) => rs.push(i),
+            None => out.push((v.clone(), vec![i])),
+        }
+    }
+    Some(out)
+}
+
+fn versions(vals: impl Iterator<Item = String>) -> Vec<(String, Vec<usize>)> {
+    let vals: Vec<Option<String>> = vals.map(Some).collect();
+    versions_of(&vals).unwrap_or_default()
+}
+
+/// The paragraph sharing the most words with `q`, for a hint.
+fn closest_paragraph(q: &str, paragraphs: &[String]) -> Option<usize> {
+    let words: BTreeSet<&str> = q.split_whitespace().collect();
+    paragraphs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.split_whitespace().filter(|w| words.contains(w)).count(), i))
+        .filter(|(n, _)| *n * 2 >= words.len().max(1))
+        .max_by_key(|&(n, i)| (n, std::cmp::Reverse(i)))
+        .map(|(_, i)| i)
+}
+
+impl SiteGraph {
+    pub fn claim(&self, r: &Report) -> &crate::frontmatter::EventClaim {
+        &self.articles[r.article].events[r.claim]
+    }
+}

@@ -1,0 +1,238 @@
+//! dossier: a static-site generator for briefing sites.
+//!
+//! The pipeline, one module per stage, a named type at each boundary:
+//!
+//! ```text
+//! config      book.toml                    -> Config
+//! source      walkdir (reads files)        -> Loaded { files, originals, statics, templates }
+//! frontmatter serde_yaml                   -> Parsed { articles, entities, topics }
+//! markdown    pulldown-cmark + syntect     -> Rendered (html, paragraphs, mentions)
+//! graph       topics, mentions, timeline   -> SiteGraph
+//! render      tera                         -> pages, handed to a Sink
+//! output      staging folder, swapped in   -> files on disk
+//! ```
+//!
+//! `build`, `check` and `serve` share `compile` and differ only in the sink
+//! the pages go to.
+
+pub mod config;
+pub mod diag;
+pub mod edtf;
+pub mod export;
+pub mod frontmatter;
+pub mod graph;
+pub mod links;
+pub mod markdown;
+pub mod output;
+pub mod render;
+pub mod scaffold;
+pub mod search;
+pub mod source;
+pub mod text;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use config::Config;
+use diag::{Diagnostic, Diagnostics};
+use render::{RenderError, Sink};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Output(#[from] output::OutputError),
+}
+
+/// Why a build produced no site.
+#[derive(Debug)]
+pub enum Failure {
+    /// Problems in the user's content or templates: exit 1.
+    Content { diagnostics: Vec<Diagnostic>, render: Vec<RenderError> },
+    /// The environment failed (I/O, refused folder): exit 2.
+    Fatal(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Fatal(e)
+    }
+}
+
+/// Where the time went, stage by stage.
+#[derive(Debug, Default, Clone)]
+pub struct Timings(pub Vec<(&'static str, Duration)>);
+
+impl Timings {
+    fn stage<T>(&mut self, name: &'static str, f: impl FnOnce() -> T) -> T {
+        let t = Instant::now();
+        let v = f();
+        self.0.push((name, t.elapsed()));
+        v
+    }
+}
+
+impl std::fmt::Display for Timings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let total: Duration = self.0.iter().map(|(_, d)| *d).sum();
+        for (name, d) in &self.0 {
+            let pct = if total.is_zero() { 0.0 } else { d.as_secs_f64() * 100.0 / total.as_secs_f64() };
+            writeln!(f, "  {name:<10} {:>9.1} ms  {pct:>5.1}%", d.as_secs_f64() * 1000.0)?;
+        }
+        write!(f, "  {:<10} {:>9.1} ms", "total", total.as_secs_f64() * 1000.0)
+    }
+}
+
+/// A dossier read, checked and linked, ready to render.
+pub struct Compiled {
+    pub root: PathBuf,
+    pub graph: graph::SiteGraph,
+    pub tera: tera::Tera,
+    pub template_overrides: Vec<(String, String)>,
+    pub assets: Vec<source::Asset>,
+    /// Warnings only: a `Compiled` has no errors.
+    pub warnings: Vec<Diagnostic>,
+    pub timings: Timings,
+}
+
+pub fn read_config(root: &Path) -> Result<Config, Failure> {
+    let path = root.join(config::FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            let text = source::decode(bytes, Path::new(config::FILE))
+                .map_err(|d| Failure::Content { diagnostics: vec![d], render: vec![] })?;
+            Config::parse(&text, Path::new(config::FILE))
+                .map_err(|d| Failure::Content { diagnostics: d, render: vec![] })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+        Err(source) => Err(Failure::Fatal(Error::Io { path: config::FILE.into(), source })),
+    }
+}
+
+/// config -> load -> parse -> markdown + graph -> templates; stops once,
+/// with every problem found.
+pub fn compile(root: &Path) -> Result<Compiled, Failure> {
+    let mut timings = Timings::default();
+    let config = timings.stage("config", || read_config(root))?;
+    let loaded = timings.stage("load", || source::load(root, &config.content_dir));
+    let mut diags = Diagnostics::default();
+    diags.extend(loaded.diags);
+    let parsed = timings.stage("parse", || frontmatter::parse_all(&loaded.files));
+    drop(loaded.files);
+    let parsed = {
+        let mut p = parsed;
+        diags.extend(std::mem::take(&mut p.diags));
+        p
+    };
+    let mut gdiags = vec![];
+    let graph = timings.stage("graph", || graph::build(config, parsed, &mut gdiags));
+    diags.extend(gdiags);
+    let tera = timings.stage("templates", || render::templates(&loaded.templates));
+    let mut render_errors = vec![];
+    let tera = match tera {
+        Ok(t) => Some(t),
+        Err(e) => {
+            render_errors.push(e);
+            None
+        }
+    };
+    if diags.has_errors() || tera.is_none() {
+        return Err(Failure::Content { diagnostics: diags.sorted(), render: render_errors });
+    }
+    let mut assets = loaded.originals;
+    assets.extend(loaded.statics);
+    Ok(Compiled {
+        root: root.to_path_buf(),
+        graph,
+        tera: tera.expect("checked above"),
+        template_overrides: loaded.templates,
+        assets,
+        warnings: diags.sorted(),
+        timings,
+    })
+}
+
+impl Compiled {
+    /// Renders every page and copies every asset into `sink`.
+    pub fn render(&mut self, sink: &dyn Sink) -> Result<(), Failure> {
+        let t = Instant::now();
+        let mut errors = render::render_all(&self.graph, &self.tera, sink, &self.template_overrides);
+        for a in &self.assets {
+            if let Err(source) = sink.write(&a.out, &a.bytes) {
+                errors.push(RenderError::Write { path: a.out.clone(), source });
+            }
+        }
+        self.timings.0.push(("render", t.elapsed()));
+        if errors.is_empty() {
+            return Ok(());
+        }
+        // A write failure is the environment's fault; a template error the user's.
+        if errors.iter().all(|e| matches!(e, RenderError::Write { .. })) {
+            let RenderError::Write { path, source } = errors.swap_remove(0) else { unreachable!() };
+            return Err(Failure::Fatal(Error::Io { path, source }));
+        }
+        errors.retain(|e| matches!(e, RenderError::Template { .. }));
+        errors.sort_by_key(|e| e.to_string());
+        Err(Failure::Content { diagnostics: vec![], render: errors })
+    }
+}
+
+/// What `build` did.
+pub struct Built {
+    pub out: PathBuf,
+    pub pages: usize,
+    pub warnings: Vec<Diagnostic>,
+    pub timings: Timings,
+}
+
+/// Counts files written, passing them on.
+struct Counting<'a> {
+    inner: &'a dyn Sink,
+    n: std::sync::atomic::AtomicUsize,
+}
+
+impl Sink for Counting<'_> {
+    fn write(&self, path: &str, bytes: &[u8]) -> std::io::Result<()> {
+        self.n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.write(path, bytes)
+    }
+}
+
+/// Builds the site into `out` (default: `[build] build-dir`), atomically.
+pub fn build(root: &Path, out: Option<&Path>) -> Result<Built, Failure> {
+    let config = read_config(root)?;
+    let out = out.map(Path::to_path_buf).unwrap_or_else(|| root.join(&config.build_dir));
+    output::check_out_dir(root, &root.join(&config.content_dir), &out).map_err(Error::from)?;
+    let mut compiled = compile(root)?;
+    let staging = output::Staging::new(&out).map_err(Error::from)?;
+    let disk = output::DiskSink { dir: staging.dir().to_path_buf() };
+    let counting = Counting { inner: &disk, n: 0.into() };
+    let t = Instant::now();
+    compiled.render(&counting)?;
+    staging.commit().map_err(Error::from)?;
+    let mut timings = compiled.timings;
+    if let Some(last) = timings.0.last_mut() {
+        last.0 = "render+write";
+        last.1 = t.elapsed();
+    }
+    Ok(Built { out, pages: counting.n.into_inner(), warnings: compiled.warnings, timings })
+}
+
+/// Everything `build` checks, plus every internal link and anchor of the
+/// rendered site; writes nothing.
+pub fn check(root: &Path) -> Result<Vec<Diagnostic>, Failure> {
+    let mut compiled = compile(root)?;
+    let sink = output::MemorySink::default();
+    compiled.render(&sink)?;
+    let files = sink.into_files();
+    let broken = links::check(&files);
+    let diags = compiled.warnings;
+    if broken.is_empty() {
+        return Ok(diags);
+    }
+    let mut all = Diagnostics::default();
+    all.extend(diags);
+    all.extend(broken);
+    Err(Failure::Content { diagnostics: all.sorted(), render: vec![] })
+}

@@ -1,0 +1,124 @@
+//! The command line: parse arguments, call the library, print, exit.
+//! Exit codes: 0 ok, 1 problems in the content, 2 usage or I/O failure.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use dossier::{diag::Diagnostic, Failure};
+
+#[derive(Parser)]
+#[command(
+    name = "dossier",
+    version,
+    about = "Build briefing sites from source articles: sources, entities, topics, a merged timeline, and where sources disagree."
+)]
+struct Cli {
+    /// The dossier folder (holding book.toml and content/).
+    #[arg(long, global = true, default_value = ".")]
+    root: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the site into the output folder, atomically.
+    Build {
+        /// Output folder (default: `[build] build-dir` of book.toml, else `book`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print where the time went, stage by stage.
+        #[arg(long)]
+        timings: bool,
+    },
+    /// Check everything a build checks plus every internal link; write nothing.
+    Check,
+    /// Create new content.
+    New {
+        #[command(subcommand)]
+        what: NewWhat,
+    },
+    /// Create a fresh dossier in DIR that builds at once.
+    Init { dir: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum NewWhat {
+    /// A new article with the front-matter skeleton.
+    Article { title: String },
+}
+
+fn print_diags(diags: &[Diagnostic]) {
+    for d in diags {
+        eprintln!("{d}");
+    }
+}
+
+fn report(failure: Failure) -> ExitCode {
+    match failure {
+        Failure::Content { diagnostics, render } => {
+            print_diags(&diagnostics);
+            for r in &render {
+                eprintln!("error: {r}");
+            }
+            let errors = diagnostics.iter().filter(|d| d.is_error()).count() + render.len();
+            let warnings = diagnostics.len() - diagnostics.iter().filter(|d| d.is_error()).count();
+            eprintln!("dossier: {errors} error(s), {warnings} warning(s); nothing was written");
+            ExitCode::from(1)
+        }
+        Failure::Fatal(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Build { out, timings } => match dossier::build(&cli.root, out.as_deref()) {
+            Ok(built) => {
+                print_diags(&built.warnings);
+                if timings {
+                    eprintln!("timings:\n{}", built.timings);
+                }
+                eprintln!("dossier: wrote {} files to {}", built.pages, built.out.display());
+                ExitCode::SUCCESS
+            }
+            Err(f) => report(f),
+        },
+        Command::Check => match dossier::check(&cli.root) {
+            Ok(warnings) => {
+                print_diags(&warnings);
+                eprintln!("dossier: no errors, {} warning(s)", warnings.len());
+                ExitCode::SUCCESS
+            }
+            Err(f) => report(f),
+        },
+        Command::New { what: NewWhat::Article { title } } => match dossier::scaffold::new_article(&cli.root, &title) {
+            Ok(path) => {
+                println!("{}", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Init { dir } => match dossier::scaffold::init(&dir) {
+            Ok(()) => {
+                println!(
+                    "created a dossier in {}; build it with: dossier build --root {}",
+                    dir.display(),
+                    dir.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}

@@ -1,0 +1,511 @@
+//! Markdown -> `Rendered`: HTML with a stable id on every paragraph (`#p1`,
+//! `#p2`, ...) so citations can point at it, heading anchors, highlighted
+//! code, entity mentions linked, and the plain text of each paragraph for
+//! quotes, mentions and search.
+//!
+//! Raw HTML is sanitised unless the dossier says its content is trusted;
+//! `javascript:`-style link targets are neutralised either way.
+
+pub mod highlight;
+
+use std::collections::HashSet;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+use highlight::escape;
+
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub html: String,
+    pub paragraphs: Vec<Paragraph>,
+    pub headings: Vec<Heading>,
+    pub mentions: Vec<Mention>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paragraph {
+    /// 1-based: the anchor is `p{n}`.
+    pub n: usize,
+    /// Plain text, as a reader sees it.
+    pub text: String,
+    /// 1-based line in the Markdown body.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Heading {
+    pub level: u8,
+    pub id: String,
+    pub text: String,
+}
+
+/// A name of an entity found in a paragraph.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mention {
+    /// Index into the slice of entities the `Matcher` was built from.
+    pub entity: usize,
+    pub paragraph: usize,
+    /// The sentence the name stands in.
+    pub sentence: String,
+    /// The words as written.
+    pub written: String,
+}
+
+/// Finds entity names and aliases in text in one pass (Aho-Corasick,
+/// leftmost-longest, case-sensitive: "Sales" the surname is not "sales").
+pub struct Matcher {
+    ac: Option<AhoCorasick>,
+    /// Pattern index -> entity index.
+    owner: Vec<usize>,
+    /// Entity index -> link target relative to the site root.
+    targets: Vec<String>,
+}
+
+impl Matcher {
+    /// `entities`: (site-relative page path, names) per entity.
+    pub fn new<'a>(entities: impl IntoIterator<Item = (String, Vec<&'a str>)>) -> Matcher {
+        let mut patterns = vec![];
+        let mut owner = vec![];
+        let mut targets = vec![];
+        let mut seen = HashSet::new();
+        for (i, (target, names)) in entities.into_iter().enumerate() {
+            targets.push(target);
+            for n in names {
+                let n = n.trim();
+                if n.chars().count() >= 2 && seen.insert(n.to_string()) {
+                    patterns.push(n.to_string());
+                    owner.push(i);
+                }
+            }
+        }
+        let ac = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(&patterns)
+                    .expect("entity names form a valid automaton"),
+            )
+        };
+        Matcher { ac, owner, targets }
+    }
+
+    pub fn empty() -> Matcher {
+        Matcher { ac: None, owner: vec![], targets: vec![] }
+    }
+
+    /// Whole-word matches in `text`: (start, end, entity).
+    pub fn find(&self, text: &str) -> Vec<(usize, usize, usize)> {
+        let Some(ac) = &self.ac else { return vec![] };
+        let mut out = vec![];
+        for m in ac.find_iter(text) {
+            let before = text[..m.start()].chars().next_back();
+            let after = text[m.end()..].chars().next();
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            if !word(before) && !word(after) {
+                out.push((m.start(), m.end(), self.owner[m.pattern().as_usize()]));
+            }
+        }
+        out
+    }
+}
+
+pub struct RenderOptions<'a> {
+    /// Prefix from the page to the site root ("../../").
+    pub root: &'a str,
+    pub matcher: &'a Matcher,
+    pub trusted_html: bool,
+    pub number_paragraphs: bool,
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_TASKLISTS
+}
+
+fn safe_url(url: &str) -> bool {
+    let lower: String =
+        url.trim().chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect::<String>().to_ascii_lowercase();
+    !(lower.starts_with("javascript:") || lower.starts_with("vbscript:") || lower.starts_with("data:"))
+}
+
+/// The sentence of `text` around byte `at`.
+pub fn sentence_at(text: &str, at: usize) -> &str {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for i in (1..at.min(bytes.len())).rev() {
+        if matches!(bytes[i - 1], b'.' | b'!' | b'?') && bytes[i] == b' ' {
+            start = i + 1;
+            break;
+        }
+    }
+    let mut end = text.len();
+    for i in at..bytes.len().saturating_sub(1) {
+        if matches!(bytes[i], b'.' | b'!' | b'?') && bytes[i + 1] == b' ' {
+            end = i + 1;
+            break;
+        }
+    }
+    text[start..end].trim()
+}
+
+fn heading_level(l: HeadingLevel) -> u8 {
+    l as u8
+}
+
+fn line_of(offsets: &[usize], byte: usize) -> usize {
+    offsets.partition_point(|&o| o <= byte)
+}
+
+pub fn render(body: &str, opts: &RenderOptions) -> Rendered {
+    let mut out = Rendered::default();
+    let line_starts: Vec<usize> = std::iter::once(0).chain(body.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    let parser = Parser::new_ext(body, options()).into_offset_iter();
+    let events: Vec<(Event, std::ops::Range<usize>)> = parser.collect();
+
+    let mut html_events: Vec<Event> = Vec::with_capacity(events.len());
+    let mut has_raw_html = false;
+    let mut used_ids: HashSet<String> = HashSet::new();
+    let mut blocks = Blocks::default();
+    let mut in_link = 0usize;
+    let mut in_heading: Option<(u8, Option<String>, Vec<String>, Vec<Event>)> = None;
+    let mut in_code: Option<(String, String)> = None;
+    let mut in_table = 0usize;
+
+    let mut i = 0;
+    while i < events.len() {
+        let (ev, range) = events[i].clone();
+        i += 1;
+        if let Some((_, code)) = in_code.as_mut() {
+            match ev {
+                Event::Text(t) => code.push_str(&t),
+                Event::End(TagEnd::CodeBlock) => {
+                    let (lang, code) = in_code.take().unwrap_or_default();
+                    html_events.push(Event::Html(highlight::highlight(&code, &lang).into()));
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if let Some((_, _, text, inner)) = in_heading.as_mut() {
+            match ev {
+                Event::End(TagEnd::Heading(_)) => {
+                    let (level, explicit, text, inner) = in_heading.take().unwrap_or_default();
+                    let text = text.concat();
+                    let base = explicit.unwrap_or_else(|| {
+                        let s = crate::frontmatter::slugify(&text);
+                        if s.is_empty() {
+                            "section".into()
+                        } else {
+                            s
+                        }
+                    });
+                    let mut id = base.clone();
+                    let mut k = 1;
+                    while !used_ids.insert(id.clone()) {
+                        k += 1;
+                        id = format!("{base}-{k}");
+                    }
+                    html_events.push(Event::Html(format!("<h{level} id=\"{}\">", escape(&id)).into()));
+                    html_events.extend(inner);
+                    html_events.push(Event::Html(format!("</h{level}>\n").into()));
+                    out.headings.push(Heading { level, id, text });
+                }
+                Event::Text(t) | Event::Code(t) => {
+                    text.push(t.to_string());
+                    inner.push(Event::Text(t));
+                }
+                other => inner.push(other),
+            }
+            continue;
+        }
+        match ev {
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(l) => l.to_string(),
+                    CodeBlockKind::Indented => String::new(),
+                };
+                in_code = Some((lang, String::new()));
+            }
+            Event::Start(Tag::Heading { level, id, .. }) => {
+                in_heading = Some((heading_level(level), id.map(|s| s.to_string()), vec![], vec![]));
+            }
+            Event::Start(Tag::Paragraph) if opts.number_paragraphs && in_table == 0 => {
+                let n = blocks.open(&mut out, line_of(&line_starts, range.start));
+                html_events.push(Event::Html(
+                    format!("<p id=\"p{n}\"><a class=\"pn\" href=\"#p{n}\" aria-label=\"Paragraph {n}\">{n}</a>")
+                        .into(),
+                ));
+            }
+            Event::End(TagEnd::Paragraph) if opts.number_paragraphs && in_table == 0 => {
+                close_block(&mut out, &mut blocks);
+                html_events.push(Event::Html("</p>\n".into()));
+            }
+            Event::Start(Tag::Item)
+                if opts.number_paragraphs && !matches!(events.get(i), Some((Event::Start(Tag::Paragraph), _))) =>
+            {
+                let n = blocks.open(&mut out, line_of(&line_starts, range.start));
+                html_events.push(Event::Html(format!("<li id=\"p{n}\">").into()));
+                // Remember to close this one at its End(Item): mark with a sentinel.
+                item_marks_push(&mut html_events);
+            }
+            Event::End(TagEnd::Item) if take_item_mark(&mut html_events) => {
+                close_block(&mut out, &mut blocks);
+                html_events.push(Event::Html("</li>\n".into()));
+            }
+            Event::Start(Tag::Table(_)) => {
+                in_table += 1;
+                html_events.push(Event::Start(Tag::Table(match &events[i - 1].0 {
+                    Event::Start(Tag::Table(a)) => a.clone(),
+                    _ => vec![],
+                })));
+            }
+            Event::End(TagEnd::Table) => {
+                in_table -= 1;
+                html_events.push(Event::End(TagEnd::Table));
+            }
+            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+                in_link += 1;
+                let dest_url = if safe_url(&dest_url) { dest_url } else { CowStr::from("#") };
+                html_events.push(Event::Start(Tag::Link { link_type, dest_url, title, id }));
+            }
+            Event::End(TagEnd::Link) => {
+                in_link = in_link.saturating_sub(1);
+                html_events.push(Event::End(TagEnd::Link));
+            }
+            Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+                let dest_url = if safe_url(&dest_url) { dest_url } else { CowStr::from("#") };
+                html_events.push(Event::Start(Tag::Image { link_type, dest_url, title, id }));
+            }
+            Event::Text(t) => {
+                let Some(&n) = blocks.numbers.last() else {
+                    html_events.push(Event::Text(t));
+                    continue;
+                };
+                let buf = blocks.texts.last_mut().expect("open block has a text buffer");
+                let base = buf.len();
+                buf.push_str(&t);
+                if in_link > 0 {
+                    html_events.push(Event::Text(t));
+                    continue;
+                }
+                let found = opts.matcher.find(&t);
+                if found.is_empty() {
+                    html_events.push(Event::Text(t));
+                    continue;
+                }
+                let mut html = String::new();
+                let mut last = 0;
+                let linked = blocks.linked.last_mut().expect("open block has a link set");
+                for (s, e, ent) in found {
+                    // The sentence is filled in when the block closes.
+                    blocks.pending.push((out.mentions.len(), base + s));
+                    out.mentions.push(Mention {
+                        entity: ent,
+                        paragraph: n,
+                        sentence: String::new(),
+                        written: t[s..e].to_string(),
+                    });
+                    if linked.insert(ent) {
+                        html.push_str(&escape(&t[last..s]));
+                        html.push_str(&format!(
+                            "<a class=\"mention\" href=\"{}{}\">{}</a>",
+                            opts.root,
+                            escape(&opts.matcher.targets[ent]),
+                            escape(&t[s..e])
+                        ));
+                        last = e;
+                    }
+                }
+                html.push_str(&escape(&t[last..]));
+                html_events.push(Event::Html(html.into()));
+            }
+            Event::Code(t) => {
+                if let Some(buf) = blocks.texts.last_mut() {
+                    buf.push_str(&t);
+                }
+                html_events.push(Event::Code(t));
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(buf) = blocks.texts.last_mut() {
+                    buf.push(' ');
+                }
+                html_events.push(ev);
+            }
+            Event::Html(h) | Event::InlineHtml(h) => {
+                has_raw_html = true;
+                html_events.push(Event::Html(h));
+            }
+            other => html_events.push(other),
+        }
+    }
+    let mut html = String::with_capacity(body.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, html_events.into_iter().filter(|e| !is_item_mark(e)));
+    if has_raw_html && !opts.trusted_html {
+        html = sanitize(&html);
+    }
+    out.html = html;
+    out
+}
+
+/// Open numbered blocks (paragraphs, tight list items), innermost last.
+#[derive(Default)]
+struct Blocks {
+    numbers: Vec<usize>,
+    texts: Vec<String>,
+    linked: Vec<HashSet<usize>>,
+    /// (mention index, byte offset in its block's text) awaiting a sentence.
+    pending: Vec<(usize, usize)>,
+}
+
+impl Blocks {
+    fn open(&mut self, out: &mut Rendered, line: usize) -> usize {
+        let n = out.paragraphs.len() + 1;
+        out.paragraphs.push(Paragraph { n, text: String::new(), line });
+        self.numbers.push(n);
+        self.texts.push(String::new());
+        self.linked.push(HashSet::new());
+        n
+    }
+}
+
+fn close_block(out: &mut Rendered, b: &mut Blocks) {
+    let (Some(n), Some(text)) = (b.numbers.pop(), b.texts.pop()) else { return };
+    b.linked.pop();
+    b.pending.retain(|&(m, at)| {
+        if out.mentions[m].paragraph == n {
+            out.mentions[m].sentence = sentence_at(&text, at).to_string();
+            false
+        } else {
+            true
+        }
+    });
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    out.paragraphs[n - 1].text = collapsed;
+}
+
+const ITEM_MARK: &str = "\u{0}dossier-item\u{0}";
+
+fn item_marks_push(events: &mut Vec<Event>) {
+    events.push(Event::Html(ITEM_MARK.into()));
+}
+
+fn is_item_mark(e: &Event) -> bool {
+    matches!(e, Event::Html(h) if h.as_ref() == ITEM_MARK)
+}
+
+/// Whether the innermost open list item is one we numbered (and so must
+/// close ourselves).
+fn take_item_mark(events: &mut [Event]) -> bool {
+    let mut depth = 0i32;
+    for e in events.iter_mut().rev() {
+        match e {
+            Event::End(TagEnd::Item) => depth += 1,
+            Event::Html(h) if h.as_ref() == ITEM_MARK => {
+                if depth == 0 {
+                    *e = Event::Html(CowStr::from(""));
+                    return true;
+                }
+                depth -= 1;
+            }
+            Event::Start(Tag::Item) => {
+                if depth == 0 {
+                    return false;
+                }
+                depth -= 1;
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+fn sanitize(html: &str) -> String {
+    ammonia::Builder::default()
+        .add_generic_attributes(["id", "class", "aria-label", "data-lang"])
+        .add_tags(["section", "figure", "figcaption", "abbr", "mark"])
+        .link_rel(Some("noopener noreferrer"))
+        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .clean(html)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(md: &str, expected: &str) {
+        let r = render(
+            md,
+            &RenderOptions { root: "../../", matcher: &Matcher::empty(), trusted_html: false, number_paragraphs: true },
+        );
+        assert_eq!(r.html, expected);
+    }
+
+    #[test]
+    fn numbers_paragraphs() {
+        check(
+            "One.\n\nTwo *x*.\n",
+            "<p id=\"p1\"><a class=\"pn\" href=\"#p1\" aria-label=\"Paragraph 1\">1</a>One.</p>\n<p id=\"p2\"><a class=\"pn\" href=\"#p2\" aria-label=\"Paragraph 2\">2</a>Two <em>x</em>.</p>\n",
+        );
+    }
+
+    #[test]
+    fn numbers_tight_list_items_and_headings_get_ids() {
+        check(
+            "## A title\n\n- a\n- b\n",
+            "<h2 id=\"a-title\">A title</h2>\n<ul>\n<li id=\"p1\">a</li>\n<li id=\"p2\">b</li>\n</ul>\n",
+        );
+    }
+
+    #[test]
+    fn neutralises_script_urls_and_raw_html() {
+        let r = render(
+            "[x](javascript:alert(1)) <img src=x onerror=alert(1)>\n\n<script>alert(1)</script>\n",
+            &RenderOptions { root: "", matcher: &Matcher::empty(), trusted_html: false, number_paragraphs: true },
+        );
+        assert!(!r.html.contains("javascript:"), "{}", r.html);
+        assert!(!r.html.contains("onerror") && !r.html.contains("<script"), "{}", r.html);
+        assert!(r.html.contains("id=\"p1\""), "ids survive sanitising: {}", r.html);
+    }
+
+    #[test]
+    fn mentions_link_once_per_paragraph_whole_words_only() {
+        let m = Matcher::new([
+            ("entities/tokayev/index.html".to_string(), vec!["Kassym-Jomart Tokayev", "Tokayev"]),
+            ("entities/sales/index.html".to_string(), vec!["Sales"]),
+        ]);
+        let r = render(
+            "President Kassym-Jomart Tokayev spoke. Tokayev said sales grew; Tokayevs no.\n\n`Tokayev` in code, [Tokayev](x) in a link.\n",
+            &RenderOptions { root: "../../", matcher: &m, trusted_html: false, number_paragraphs: true },
+        );
+        assert_eq!(r.html.matches("class=\"mention\"").count(), 1, "{}", r.html);
+        assert!(r
+            .html
+            .contains("<a class=\"mention\" href=\"../../entities/tokayev/index.html\">Kassym-Jomart Tokayev</a>"));
+        let found: Vec<(usize, &str, &str)> =
+            r.mentions.iter().map(|m| (m.entity, m.written.as_str(), m.sentence.as_str())).collect();
+        assert_eq!(
+            found,
+            [
+                (0, "Kassym-Jomart Tokayev", "President Kassym-Jomart Tokayev spoke."),
+                (0, "Tokayev", "Tokayev said sales grew; Tokayevs no.")
+            ]
+        );
+        assert_eq!(r.paragraphs[1].text, "Tokayev in code, Tokayev in a link.");
+    }
+
+    #[test]
+    fn highlights_fenced_code() {
+        let r = render(
+            "```rust\nlet x = 1;\n```\n",
+            &RenderOptions { root: "", matcher: &Matcher::empty(), trusted_html: false, number_paragraphs: true },
+        );
+        assert!(r.html.contains("hl-keyword"), "{}", r.html);
+    }
+}

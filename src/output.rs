@@ -1,0 +1,249 @@
+//! Writing: the only stage (besides `source`) that touches the file system.
+//!
+//! A build writes into a staging folder beside the output and swaps it in
+//! only once every page rendered, so a failed or killed build leaves the
+//! previous site as it was. dossier marks the folders it creates and never
+//! deletes a folder without its mark.
+
+use std::fs;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use crate::render::Sink;
+
+/// The file that marks an output folder as dossier's own.
+pub const MARK: &str = ".dossier-build";
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("refusing to build into {out}: {why}")]
+    Refused { out: String, why: String },
+    #[error("{path}: {source}")]
+    Io { path: String, source: io::Error },
+}
+
+fn io_err(path: &Path, source: io::Error) -> OutputError {
+    OutputError::Io { path: path.display().to_string(), source }
+}
+
+/// Absolute and normalised without requiring the path to exist.
+fn absolute(p: &Path) -> PathBuf {
+    let p = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    // Resolve symlinks of the part that exists, so a link cannot disguise the root.
+    let mut existing = out.clone();
+    let mut rest = vec![];
+    while !existing.exists() {
+        match (existing.file_name().map(|f| f.to_os_string()), existing.parent()) {
+            (Some(f), Some(parent)) => {
+                rest.push(f);
+                existing = parent.to_path_buf();
+            }
+            _ => break,
+        }
+    }
+    let mut resolved = fs::canonicalize(&existing).unwrap_or(existing);
+    for f in rest.into_iter().rev() {
+        resolved.push(f);
+    }
+    resolved
+}
+
+/// Checks that `out` is a folder dossier may replace.
+pub fn check_out_dir(root: &Path, content: &Path, out: &Path) -> Result<(), OutputError> {
+    let (root, content, out_abs) = (absolute(root), absolute(content), absolute(out));
+    let refuse = |why: &str| Err(OutputError::Refused { out: out.display().to_string(), why: why.to_string() });
+    if root.starts_with(&out_abs) {
+        return refuse("it is the dossier root or a parent of it; choose a folder of its own, e.g. --out book");
+    }
+    if content.starts_with(&out_abs) || out_abs.starts_with(&content) {
+        return refuse("it overlaps the content folder; choose a folder outside content/");
+    }
+    if out_abs.parent().is_none() {
+        return refuse("it is the file-system root");
+    }
+    if out_abs.is_file() {
+        return refuse("it is a file");
+    }
+    if out_abs.is_dir() && !out_abs.join(MARK).exists() {
+        let empty = fs::read_dir(&out_abs).map(|mut d| d.next().is_none()).unwrap_or(false);
+        if !empty {
+            return refuse("it exists and was not made by dossier; remove it yourself or choose another --out");
+        }
+    }
+    Ok(())
+}
+
+fn sibling(out: &Path, tag: &str) -> PathBuf {
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "site".into());
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    parent.join(format!(".{name}.{tag}-{}", std::process::id()))
+}
+
+fn pid_alive(pid: u32) -> bool {
+    Path::new("/proc").exists() && Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Removes staging and old folders that earlier, interrupted builds left
+/// (only those carrying dossier's mark, and only if their process is gone).
+pub fn clean_strays(out: &Path) {
+    let name = match out.file_name() {
+        Some(n) => n.to_string_lossy().into_owned(),
+        None => return,
+    };
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let Ok(entries) = fs::read_dir(parent) else { return };
+    for e in entries.flatten() {
+        let f = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = f.strip_prefix(&format!(".{name}.")) else { continue };
+        let Some((_, pid)) = rest.split_once('-') else { continue };
+        let Ok(pid) = pid.parse::<u32>() else { continue };
+        if (rest.starts_with("staging-") || rest.starts_with("old-")) && !pid_alive(pid) && e.path().join(MARK).exists()
+        {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// A staging folder that becomes the output on `commit` and disappears on drop otherwise.
+pub struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    done: bool,
+}
+
+impl Staging {
+    pub fn new(out: &Path) -> Result<Staging, OutputError> {
+        clean_strays(out);
+        let dir = sibling(out, "staging");
+        if dir.exists() {
+            fs::remove_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
+        }
+        fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
+        fs::write(dir.join(MARK), b"made by dossier\n").map_err(|e| io_err(&dir, e))?;
+        Ok(Staging { out: out.to_path_buf(), dir, done: false })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Swaps the staging folder in for the output.
+    pub fn commit(mut self) -> Result<(), OutputError> {
+        let old = sibling(&self.out, "old");
+        let had_old = self.out.exists();
+        if had_old {
+            fs::rename(&self.out, &old).map_err(|e| io_err(&self.out, e))?;
+        }
+        if let Err(e) = fs::rename(&self.dir, &self.out) {
+            if had_old {
+                let _ = fs::rename(&old, &self.out);
+            }
+            return Err(io_err(&self.out, e));
+        }
+        self.done = true;
+        if had_old {
+            fs::remove_dir_all(&old).map_err(|e| io_err(&old, e))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Writes pages under a folder; refuses any path that could leave it.
+pub struct DiskSink {
+    pub dir: PathBuf,
+}
+
+pub fn safe_relative(path: &str) -> bool {
+    !path.is_empty()
+        && !path.starts_with('/')
+        && !path.contains('\\')
+        && Path::new(path).components().all(|c| matches!(c, Component::Normal(_)))
+}
+
+impl Sink for DiskSink {
+    fn write(&self, path: &str, bytes: &[u8]) -> io::Result<()> {
+        if !safe_relative(path) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("refusing to write outside the output: {path}"),
+            ));
+        }
+        let full = self.dir.join(path);
+        if let Some(parent) = full.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(full, bytes)
+    }
+}
+
+/// Keeps pages in memory: for `check` and `serve`.
+#[derive(Default)]
+pub struct MemorySink {
+    pub files: std::sync::Mutex<std::collections::BTreeMap<String, Vec<u8>>>,
+}
+
+impl Sink for MemorySink {
+    fn write(&self, path: &str, bytes: &[u8]) -> io::Result<()> {
+        if !safe_relative(path) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("refusing a path outside the site: {path}"),
+            ));
+        }
+        self.files.lock().expect("sink lock").insert(path.to_string(), bytes.to_vec());
+        Ok(())
+    }
+}
+
+impl MemorySink {
+    pub fn into_files(self) -> std::collections::BTreeMap<String, Vec<u8>> {
+        self.files.into_inner().expect("sink lock")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_cannot_escape() {
+        for bad in ["../x", "/etc/passwd", "a/../../b", "a\\..\\b", ""] {
+            assert!(!safe_relative(bad), "{bad}");
+        }
+        assert!(safe_relative("sources/a/index.html"));
+    }
+
+    #[test]
+    fn refuses_root_content_and_foreign_folders() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        fs::create_dir_all(root.join("content")).unwrap();
+        fs::create_dir_all(root.join("mine")).unwrap();
+        fs::write(root.join("mine/keep.txt"), "x").unwrap();
+        let content = root.join("content");
+        assert!(check_out_dir(root, &content, root).is_err());
+        assert!(check_out_dir(root, &content, &root.join("..")).is_err());
+        assert!(check_out_dir(root, &content, &content).is_err());
+        assert!(check_out_dir(root, &content, &content.join("out")).is_err());
+        assert!(check_out_dir(root, &content, &root.join("mine")).is_err());
+        assert!(check_out_dir(root, &content, &root.join("book")).is_ok());
+    }
+}

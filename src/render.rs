@@ -1,0 +1,716 @@
+//! Tera templates -> pages. Each page kind gets one `#[derive(Serialize)]`
+//! view struct holding references into the graph, never the graph itself:
+//! templates get data, not capabilities (see docs/templates.md for the
+//! context of each template). tera lives in this module only.
+//!
+//! Pages are rendered in parallel and handed to a `Sink` one by one as they
+//! are done, so memory does not grow with the rendered output.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use tera::{Context, Tera};
+
+use crate::frontmatter::EntityKind;
+use crate::graph::{entity_path, Discrepancy, Event, Report, SiteGraph};
+use crate::text::{label, number, truncate};
+
+/// Where rendered files go: a staging folder, memory (serve), or a link checker.
+pub trait Sink: Sync {
+    fn write(&self, path: &str, bytes: &[u8]) -> std::io::Result<()>;
+}
+
+/// The templates embedded in the binary; `templates/` in a dossier overrides
+/// any of them by name.
+pub const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../templates/base.html")),
+    ("macros.html", include_str!("../templates/macros.html")),
+    ("index.html", include_str!("../templates/index.html")),
+    ("source.html", include_str!("../templates/source.html")),
+    ("publisher.html", include_str!("../templates/publisher.html")),
+    ("publishers.html", include_str!("../templates/publishers.html")),
+    ("topics.html", include_str!("../templates/topics.html")),
+    ("topic.html", include_str!("../templates/topic.html")),
+    ("entities.html", include_str!("../templates/entities.html")),
+    ("entity.html", include_str!("../templates/entity.html")),
+    ("timeline.html", include_str!("../templates/timeline.html")),
+    ("discrepancies.html", include_str!("../templates/discrepancies.html")),
+    ("search.html", include_str!("../templates/search.html")),
+    ("404.html", include_str!("../templates/404.html")),
+];
+
+/// Static files embedded in the binary, written under `assets/`.
+pub const DEFAULT_ASSETS: &[(&str, &str)] = &[
+    ("style.css", include_str!("../templates/assets/style.css")),
+    ("dossier.js", include_str!("../templates/assets/dossier.js")),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("template `{template}` (rendering {page}): {message}")]
+    Template { template: String, page: String, message: String },
+    #[error("writing {path}: {source}")]
+    Write { path: String, source: std::io::Error },
+}
+
+fn tera_message(e: &tera::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
+}
+
+/// Builds the template set: embedded defaults, then the dossier's overrides.
+pub fn templates(overrides: &[(String, String)]) -> Result<Tera, RenderError> {
+    let mut tera = Tera::default();
+    tera.autoescape_on(vec![".html", ".xml"]);
+    // Tera's default also escapes `/`, which makes every link unreadable.
+    tera.set_escape_fn(escape_html);
+    let mut all: BTreeMap<&str, &str> = DEFAULT_TEMPLATES.iter().copied().collect();
+    for (name, text) in overrides {
+        if name.ends_with(".html") || name.ends_with(".xml") {
+            all.insert(name, text);
+        }
+    }
+    tera.add_raw_templates(all.into_iter().collect::<Vec<_>>()).map_err(|e| RenderError::Template {
+        template: template_name_of(&e).unwrap_or_else(|| "templates".into()),
+        page: "(loading templates)".into(),
+        message: tera_message(&e),
+    })?;
+    Ok(tera)
+}
+
+fn escape_html(s: &str) -> String {
+    crate::markdown::highlight::escape(s)
+}
+
+fn template_name_of(e: &tera::Error) -> Option<String> {
+    let s = e.to_string();
+    let start = s.find('\'')? + 1;
+    let end = s[start..].find('\'')? + start;
+    Some(s[start..end].to_string())
+}
+
+// ---------------------------------------------------------------- views
+
+#[derive(Serialize)]
+struct SiteView<'a> {
+    title: &'a str,
+    description: &'a str,
+    language: &'a str,
+    authors: &'a [String],
+}
+
+#[derive(Serialize)]
+struct SourceCard<'a> {
+    slug: &'a str,
+    title: &'a str,
+    path: String,
+    publisher: &'a str,
+    publisher_path: String,
+    author: Option<&'a str>,
+    date: String,
+    iso: String,
+    summary: &'a str,
+}
+
+#[derive(Serialize)]
+struct EntityCard<'a> {
+    id: &'a str,
+    name: &'a str,
+    kind: &'static str,
+    path: String,
+    role: Option<&'a str>,
+    summary: &'a str,
+    mentions: usize,
+}
+
+#[derive(Serialize)]
+struct TopicCard<'a> {
+    id: &'a str,
+    title: &'a str,
+    summary: &'a str,
+    path: String,
+    sources: usize,
+    children: Vec<TopicCard<'a>>,
+}
+
+#[derive(Serialize)]
+struct Figure {
+    label: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct ReportView<'a> {
+    source: SourceCard<'a>,
+    /// Link to the cited paragraph, from the site root.
+    cite: String,
+    paragraph: usize,
+    /// The date as this source gives it.
+    date: String,
+    iso: String,
+    quote: &'a str,
+    title: &'a str,
+    figures: Vec<Figure>,
+    claims: Vec<Figure>,
+    planned: bool,
+    /// Reported before the event happened (a plan), by the two clocks.
+    future: bool,
+}
+
+#[derive(Serialize)]
+struct VersionView<'a> {
+    value: &'a str,
+    reports: Vec<ReportView<'a>>,
+}
+
+#[derive(Serialize)]
+struct DiscrepancyView<'a> {
+    anchor: String,
+    event_id: &'a str,
+    event_title: &'a str,
+    event_path: String,
+    kind: &'static str,
+    key: String,
+    versions: Vec<VersionView<'a>>,
+}
+
+#[derive(Serialize)]
+struct EventView<'a> {
+    id: &'a str,
+    anchor: String,
+    path: String,
+    date: String,
+    iso: String,
+    year: i32,
+    title: &'a str,
+    figures: Vec<Figure>,
+    reports: Vec<ReportView<'a>>,
+    topics: Vec<&'a str>,
+    entities: Vec<EntityCard<'a>>,
+    discrepancies: Vec<DiscrepancyView<'a>>,
+}
+
+#[derive(Serialize)]
+struct YearView<'a> {
+    year: i32,
+    events: Vec<EventView<'a>>,
+}
+
+#[derive(Serialize)]
+struct MentionView<'a> {
+    source: SourceCard<'a>,
+    cite: String,
+    paragraph: usize,
+    sentence: &'a str,
+}
+
+// ---------------------------------------------------------------- builders
+
+struct Ctx<'g> {
+    g: &'g SiteGraph,
+}
+
+impl<'g> Ctx<'g> {
+    fn source(&self, a: usize) -> SourceCard<'g> {
+        let art = &self.g.articles[a];
+        let p = self.g.article_publisher[a];
+        let (publisher, publisher_path) = match self.g.entities.get(p) {
+            Some(e) => (e.name.as_str(), format!("publishers/{}/index.html", e.id)),
+            None => (art.publisher.id.as_str(), String::new()),
+        };
+        SourceCard {
+            slug: &art.slug,
+            title: &art.title,
+            path: format!("sources/{}/index.html", art.slug),
+            publisher,
+            publisher_path,
+            author: art.author.as_deref(),
+            date: art.published.to_string(),
+            iso: art.published.iso_start(),
+            summary: &art.summary,
+        }
+    }
+
+    fn entity(&self, e: usize) -> EntityCard<'g> {
+        let ent = &self.g.entities[e];
+        EntityCard {
+            id: &ent.id,
+            name: &ent.name,
+            kind: ent.kind.as_str(),
+            path: if ent.kind == EntityKind::Publisher {
+                format!("publishers/{}/index.html", ent.id)
+            } else {
+                entity_path(&ent.id)
+            },
+            role: ent.role.as_deref(),
+            summary: &ent.summary,
+            mentions: self.g.entity_mentions[e].len(),
+        }
+    }
+
+    fn topic(&self, t: usize) -> TopicCard<'g> {
+        let top = &self.g.topics[t];
+        TopicCard {
+            id: &top.id,
+            title: &top.title,
+            summary: &top.summary,
+            path: format!("topics/{}/index.html", top.id),
+            sources: self.g.topic_articles[t].len(),
+            children: self.g.topic_children[t].iter().map(|&c| self.topic(c)).collect(),
+        }
+    }
+
+    fn report(&self, r: &Report) -> ReportView<'g> {
+        let c = self.g.claim(r);
+        let art = &self.g.articles[r.article];
+        ReportView {
+            source: self.source(r.article),
+            cite: format!("sources/{}/index.html#p{}", art.slug, r.paragraph),
+            paragraph: r.paragraph,
+            date: c.date.to_string(),
+            iso: c.date.iso_start(),
+            quote: &c.quote,
+            title: &c.title,
+            figures: c.figures.iter().map(|(k, v)| Figure { label: label(k), value: number(*v) }).collect(),
+            claims: c.claims.iter().map(|(k, v)| Figure { label: label(k), value: v.clone() }).collect(),
+            planned: c.planned,
+            future: c.date.first_day() > art.published.last_day(),
+        }
+    }
+
+    fn discrepancy(&self, d: usize) -> DiscrepancyView<'g> {
+        let disc: &Discrepancy = &self.g.discrepancies[d];
+        let ev = &self.g.events[disc.event];
+        DiscrepancyView {
+            anchor: format!("d-{}-{}", ev.id, crate::frontmatter::slugify(&disc.key)),
+            event_id: &ev.id,
+            event_title: &ev.title,
+            event_path: format!("timeline/index.html#e-{}", ev.id),
+            kind: disc.kind.as_str(),
+            key: label(&disc.key),
+            versions: disc
+                .versions
+                .iter()
+                .map(|(v, rs)| VersionView {
+                    value: v,
+                    reports: rs.iter().map(|&i| self.report(&ev.reports[i])).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    fn event(&self, e: usize) -> EventView<'g> {
+        let ev: &Event = &self.g.events[e];
+        // Figures shown on the entry: each key with its first source's value;
+        // disagreements are listed separately.
+        let mut figs: BTreeMap<&str, f64> = BTreeMap::new();
+        for r in &ev.reports {
+            for (k, v) in &self.g.claim(r).figures {
+                figs.entry(k).or_insert(*v);
+            }
+        }
+        EventView {
+            id: &ev.id,
+            anchor: format!("e-{}", ev.id),
+            path: format!("timeline/index.html#e-{}", ev.id),
+            date: ev.date.to_string(),
+            iso: ev.date.iso_start(),
+            year: ev.date.year(),
+            title: &ev.title,
+            figures: figs.into_iter().map(|(k, v)| Figure { label: label(k), value: number(v) }).collect(),
+            reports: ev.reports.iter().map(|r| self.report(r)).collect(),
+            topics: ev.topics.iter().map(|&t| self.g.topics[t].id.as_str()).collect(),
+            entities: ev.entities.iter().map(|&x| self.entity(x)).collect(),
+            discrepancies: ev.discrepancies.iter().map(|&d| self.discrepancy(d)).collect(),
+        }
+    }
+
+    fn years(&self, events: impl IntoIterator<Item = usize>) -> Vec<YearView<'g>> {
+        let mut years: Vec<YearView> = vec![];
+        for e in events {
+            let v = self.event(e);
+            match years.last_mut() {
+                Some(y) if y.year == v.year => y.events.push(v),
+                _ => years.push(YearView { year: v.year, events: vec![v] }),
+            }
+        }
+        years
+    }
+
+    fn mention(&self, m: &'g crate::graph::MentionRef) -> MentionView<'g> {
+        MentionView {
+            source: self.source(m.article),
+            cite: format!("sources/{}/index.html#p{}", self.g.articles[m.article].slug, m.paragraph),
+            paragraph: m.paragraph,
+            sentence: &m.sentence,
+        }
+    }
+}
+
+// ---------------------------------------------------------------- pages
+
+/// One page to render: its output path, template, and what to put in it.
+enum Page {
+    Home,
+    Source(usize),
+    Publishers,
+    Publisher(usize),
+    Topics,
+    Topic(usize),
+    Entities,
+    Entity(usize),
+    Timeline,
+    Discrepancies,
+    Search,
+    NotFound,
+}
+
+impl Page {
+    fn path(&self, g: &SiteGraph) -> String {
+        match self {
+            Page::Home => "index.html".into(),
+            Page::Source(a) => format!("sources/{}/index.html", g.articles[*a].slug),
+            Page::Publishers => "publishers/index.html".into(),
+            Page::Publisher(e) => format!("publishers/{}/index.html", g.entities[*e].id),
+            Page::Topics => "topics/index.html".into(),
+            Page::Topic(t) => format!("topics/{}/index.html", g.topics[*t].id),
+            Page::Entities => "entities/index.html".into(),
+            Page::Entity(e) => entity_path(&g.entities[*e].id),
+            Page::Timeline => "timeline/index.html".into(),
+            Page::Discrepancies => "discrepancies/index.html".into(),
+            Page::Search => "search/index.html".into(),
+            Page::NotFound => "404.html".into(),
+        }
+    }
+    fn template(&self) -> &'static str {
+        match self {
+            Page::Home => "index.html",
+            Page::Source(_) => "source.html",
+            Page::Publishers => "publishers.html",
+            Page::Publisher(_) => "publisher.html",
+            Page::Topics => "topics.html",
+            Page::Topic(_) => "topic.html",
+            Page::Entities => "entities.html",
+            Page::Entity(_) => "entity.html",
+            Page::Timeline => "timeline.html",
+            Page::Discrepancies => "discrepancies.html",
+            Page::Search => "search.html",
+            Page::NotFound => "404.html",
+        }
+    }
+    fn section(&self) -> &'static str {
+        match self {
+            Page::Home => "home",
+            Page::Source(_) | Page::Publishers | Page::Publisher(_) => "sources",
+            Page::Topics | Page::Topic(_) => "topics",
+            Page::Entities | Page::Entity(_) => "entities",
+            Page::Timeline => "timeline",
+            Page::Discrepancies => "discrepancies",
+            Page::Search => "search",
+            Page::NotFound => "",
+        }
+    }
+}
+
+fn pages(g: &SiteGraph) -> Vec<Page> {
+    let mut v = vec![
+        Page::Home,
+        Page::Publishers,
+        Page::Topics,
+        Page::Entities,
+        Page::Timeline,
+        Page::Discrepancies,
+        Page::Search,
+        Page::NotFound,
+    ];
+    v.extend((0..g.articles.len()).map(Page::Source));
+    v.extend((0..g.topics.len()).map(Page::Topic));
+    for (e, ent) in g.entities.iter().enumerate() {
+        v.push(if ent.kind == EntityKind::Publisher { Page::Publisher(e) } else { Page::Entity(e) });
+    }
+    v
+}
+
+/// `../` repeated for the page's depth: every link is relative, so the site
+/// works under any sub-path and from `file://`.
+pub fn root_of(path: &str) -> String {
+    "../".repeat(path.matches('/').count())
+}
+
+fn fill(ctx: &mut Context, c: &Ctx, page: &Page) {
+    let g = c.g;
+    match *page {
+        Page::Home => {
+            let topics: Vec<TopicCard> =
+                (0..g.topics.len()).filter(|&t| g.topic_parent[t].is_none()).map(|t| c.topic(t)).collect();
+            let latest: Vec<EventView> = g.events.iter().enumerate().rev().take(6).map(|(e, _)| c.event(e)).collect();
+            let mut figures = vec![];
+            for (e, ev) in g.events.iter().enumerate().rev() {
+                if let Some(r) = ev.reports.first() {
+                    for (k, v) in &g.claim(r).figures {
+                        figures.push(serde_json::json!({
+                            "value": number(*v), "label": label(k), "event": ev.title, "date": ev.date.to_string(),
+                            "path": format!("timeline/index.html#e-{}", ev.id), "disputed": ev.discrepancies.iter().any(|&d| g.discrepancies[d].key == *k),
+                        }));
+                    }
+                }
+                if figures.len() >= 8 || e + 8 < g.events.len() {
+                    break;
+                }
+            }
+            figures.truncate(8);
+            ctx.insert("topics", &topics);
+            ctx.insert("latest", &latest);
+            ctx.insert("figures", &figures);
+            ctx.insert("sources", &g.by_date.iter().map(|&a| c.source(a)).collect::<Vec<_>>());
+            ctx.insert(
+                "counts",
+                &serde_json::json!({
+                    "sources": g.articles.len(), "events": g.events.len(), "entities": g.entities.len(),
+                    "topics": g.topics.len(), "discrepancies": g.discrepancies.len(),
+                }),
+            );
+        }
+        Page::Source(a) => {
+            let art = &g.articles[a];
+            let r = &g.rendered[a];
+            let mut others: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+            for &e in &g.article_events[a] {
+                for rep in &g.events[e].reports {
+                    if rep.article != a {
+                        others.entry(rep.article).or_default().push(g.events[e].title.as_str());
+                    }
+                }
+            }
+            let mut discs = vec![];
+            for &e in &g.article_events[a] {
+                for &d in &g.events[e].discrepancies {
+                    discs.push(c.discrepancy(d));
+                }
+            }
+            let events: Vec<EventView> = g.article_events[a].iter().map(|&e| c.event(e)).collect();
+            // This article's own statement of each event.
+            let own: Vec<ReportView> = g.article_events[a]
+                .iter()
+                .filter_map(|&e| g.events[e].reports.iter().find(|r| r.article == a).map(|r| c.report(r)))
+                .collect();
+            ctx.insert("source", &c.source(a));
+            ctx.insert("published_note", &art.published_note);
+            ctx.insert("original", &art.original);
+            ctx.insert(
+                "original_path",
+                &if art.original.contains("://") {
+                    art.original.clone()
+                } else {
+                    format!("originals/{}", art.original)
+                },
+            );
+            ctx.insert("url", &art.url);
+            ctx.insert("content", &r.html);
+            ctx.insert("paragraphs", &r.paragraphs.len());
+            ctx.insert("topics", &g.article_topics[a].iter().map(|&t| c.topic(t)).collect::<Vec<_>>());
+            ctx.insert("entities", &g.article_entities[a].iter().map(|&e| c.entity(e)).collect::<Vec<_>>());
+            ctx.insert("events", &events);
+            ctx.insert("own_reports", &own);
+            ctx.insert("discrepancies", &discs);
+            ctx.insert(
+                "other_sources",
+                &others
+                    .into_iter()
+                    .map(|(o, evs)| serde_json::json!({ "source": c.source(o), "events": evs }))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        Page::Publishers => {
+            let mut pubs: Vec<usize> = g.publisher_articles.keys().copied().collect();
+            pubs.extend((0..g.entities.len()).filter(|&e| g.entities[e].kind == EntityKind::Publisher));
+            pubs.sort_unstable();
+            pubs.dedup();
+            let list: Vec<_> = pubs
+                .into_iter()
+                .map(|e| serde_json::json!({ "entity": c.entity(e), "sources": g.publisher_articles.get(&e).map_or(0, Vec::len) }))
+                .collect();
+            ctx.insert("publishers", &list);
+        }
+        Page::Publisher(e) => {
+            let mut arts = g.publisher_articles.get(&e).cloned().unwrap_or_default();
+            arts.sort_by_key(|a| g.by_date.iter().position(|x| x == a));
+            ctx.insert("publisher", &c.entity(e));
+            ctx.insert("url", &g.entities[e].url);
+            ctx.insert("content", &g.entity_html[e]);
+            ctx.insert("sources", &arts.iter().map(|&a| c.source(a)).collect::<Vec<_>>());
+            ctx.insert("mentions", &g.entity_mentions[e].iter().map(|m| c.mention(m)).collect::<Vec<_>>());
+        }
+        Page::Topics => {
+            let topics: Vec<TopicCard> =
+                (0..g.topics.len()).filter(|&t| g.topic_parent[t].is_none()).map(|t| c.topic(t)).collect();
+            ctx.insert("topics", &topics);
+        }
+        Page::Topic(t) => {
+            // A topic covers its sub-topics' sources too.
+            let mut all = vec![t];
+            let mut i = 0;
+            while i < all.len() {
+                all.extend(g.topic_children[all[i]].iter().copied());
+                i += 1;
+            }
+            let mut arts: Vec<usize> = all.iter().flat_map(|&x| g.topic_articles[x].iter().copied()).collect();
+            arts.sort_by_key(|a| g.by_date.iter().position(|x| x == a));
+            arts.dedup();
+            let events: Vec<usize> =
+                (0..g.events.len()).filter(|&e| g.events[e].topics.iter().any(|x| all.contains(x))).collect();
+            let mut people: BTreeMap<usize, usize> = BTreeMap::new();
+            for &a in &arts {
+                for m in &g.rendered[a].mentions {
+                    *people.entry(m.entity).or_default() += 1;
+                }
+            }
+            let mut people: Vec<(usize, usize)> =
+                people.into_iter().filter(|(e, _)| g.entities[*e].kind != EntityKind::Publisher).collect();
+            people.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            let involved: Vec<_> =
+                people.iter().map(|&(e, n)| serde_json::json!({ "entity": c.entity(e), "mentions": n })).collect();
+            ctx.insert("topic", &c.topic(t));
+            ctx.insert("parent", &g.topic_parent[t].map(|p| c.topic(p)));
+            ctx.insert("content", &g.topic_html[t]);
+            ctx.insert("sources", &arts.iter().map(|&a| c.source(a)).collect::<Vec<_>>());
+            ctx.insert("years", &c.years(events));
+            ctx.insert("involved", &involved);
+        }
+        Page::Entities => {
+            let groups: Vec<_> = EntityKind::ALL
+                .iter()
+                .filter(|k| **k != EntityKind::Publisher)
+                .map(|k| {
+                    let list: Vec<EntityCard> =
+                        (0..g.entities.len()).filter(|&e| g.entities[e].kind == *k).map(|e| c.entity(e)).collect();
+                    serde_json::json!({ "kind": k.as_str(), "title": k.plural(), "entities": list })
+                })
+                .filter(|v| v["entities"].as_array().is_some_and(|a| !a.is_empty()))
+                .collect();
+            ctx.insert("groups", &groups);
+        }
+        Page::Entity(e) => {
+            let ent = &g.entities[e];
+            ctx.insert("entity", &c.entity(e));
+            ctx.insert("aliases", &ent.aliases);
+            ctx.insert("url", &ent.url);
+            ctx.insert("content", &g.entity_html[e]);
+            ctx.insert("mentions", &g.entity_mentions[e].iter().map(|m| c.mention(m)).collect::<Vec<_>>());
+            ctx.insert("sources", &g.entity_articles[e].iter().map(|&a| c.source(a)).collect::<Vec<_>>());
+            ctx.insert("years", &c.years(g.entity_events[e].iter().copied()));
+        }
+        Page::Timeline => {
+            ctx.insert("years", &c.years(0..g.events.len()));
+            ctx.insert("topics", &(0..g.topics.len()).map(|t| c.topic(t)).collect::<Vec<_>>());
+        }
+        Page::Discrepancies => {
+            ctx.insert("discrepancies", &(0..g.discrepancies.len()).map(|d| c.discrepancy(d)).collect::<Vec<_>>());
+        }
+        Page::Search | Page::NotFound => {}
+    }
+}
+
+fn page_title(g: &SiteGraph, page: &Page) -> String {
+    match *page {
+        Page::Home => g.config.title.clone(),
+        Page::Source(a) => g.articles[a].title.clone(),
+        Page::Publishers => "Publishers".into(),
+        Page::Publisher(e) | Page::Entity(e) => g.entities[e].name.clone(),
+        Page::Topics => "Topics".into(),
+        Page::Topic(t) => g.topics[t].title.clone(),
+        Page::Entities => "People, organisations and places".into(),
+        Page::Timeline => "Timeline".into(),
+        Page::Discrepancies => "Where sources disagree".into(),
+        Page::Search => "Search".into(),
+        Page::NotFound => "Page not found".into(),
+    }
+}
+
+fn page_description(g: &SiteGraph, page: &Page) -> String {
+    let s = match *page {
+        Page::Source(a) => g.articles[a].summary.as_str(),
+        Page::Publisher(e) | Page::Entity(e) => g.entities[e].summary.as_str(),
+        Page::Topic(t) => g.topics[t].summary.as_str(),
+        _ => g.config.description.as_str(),
+    };
+    truncate(s, 300)
+}
+
+/// Renders every page and asset into `sink`. Template problems are
+/// collected (each naming template and page) rather than stopping at one.
+pub fn render_all(g: &SiteGraph, tera: &Tera, sink: &dyn Sink, overrides: &[(String, String)]) -> Vec<RenderError> {
+    let c = Ctx { g };
+    let site = SiteView {
+        title: &g.config.title,
+        description: &g.config.description,
+        language: &g.config.language,
+        authors: &g.config.authors,
+    };
+    let pages = pages(g);
+    let mut errors: Vec<RenderError> = pages
+        .par_iter()
+        .filter_map(|page| {
+            let path = page.path(g);
+            let root = if matches!(page, Page::NotFound) { String::new() } else { root_of(&path) };
+            let mut ctx = Context::new();
+            ctx.insert("site", &site);
+            ctx.insert("root", &root);
+            ctx.insert("path", &path);
+            ctx.insert("section", page.section());
+            ctx.insert("title", &page_title(g, page));
+            ctx.insert("description", &page_description(g, page));
+            ctx.insert(
+                "canonical",
+                &g.config.site_url.as_ref().map(|u| format!("{u}{}", path.trim_end_matches("index.html"))),
+            );
+            ctx.insert("site_url", &g.config.site_url);
+            // 404.html is served at any depth: under a sub-path, links resolve from the site's base.
+            let base_href = match page {
+                Page::NotFound => g
+                    .config
+                    .site_url
+                    .as_deref()
+                    .and_then(|u| u.split_once("://"))
+                    .map(|(_, rest)| rest.find('/').map_or("/".to_string(), |i| rest[i..].to_string())),
+                _ => None,
+            };
+            ctx.insert("base_href", &base_href);
+            fill(&mut ctx, &c, page);
+            match tera.render(page.template(), &ctx) {
+                Ok(html) => sink.write(&path, html.as_bytes()).err().map(|source| RenderError::Write { path, source }),
+                Err(e) => Some(RenderError::Template {
+                    template: page.template().into(),
+                    page: path,
+                    message: tera_message(&e),
+                }),
+            }
+        })
+        .collect();
+    let mut files: Vec<(String, Vec<u8>)> = vec![];
+    let mut assets: BTreeMap<&str, &str> = DEFAULT_ASSETS.iter().copied().collect();
+    for (name, text) in overrides {
+        if let Some(n) = name.strip_prefix("assets/") {
+            assets.insert(n, text);
+        }
+    }
+    for (name, text) in assets {
+        files.push((format!("assets/{name}"), text.as_bytes().to_vec()));
+    }
+    files.push(("assets/highlight.css".into(), crate::markdown::highlight::css().into_bytes()));
+    files.push(("search/index.js".into(), crate::search::index_js(g).into_bytes()));
+    files.extend(crate::export::files(g));
+    for (path, bytes) in files {
+        if let Err(source) = sink.write(&path, &bytes) {
+            errors.push(RenderError::Write { path, source });
+        }
+    }
+    errors
+}

@@ -1,0 +1,82 @@
+//! Small text helpers shared by stages: folding for quote matching.
+
+/// Folds case, quote styles, dashes and whitespace, so a quote copied from a
+/// source matches the paragraph whatever its typography.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        let c = match c {
+            '“' | '”' | '„' | '«' | '»' | '″' => '"',
+            '‘' | '’' | '‚' | '′' | '`' => '\'',
+            '–' | '—' | '‒' | '−' => '-',
+            '\u{a0}' => ' ',
+            c => c,
+        };
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space && !out.is_empty() {
+            out.push(' ');
+        }
+        space = false;
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// Formats a figure: integers without a decimal point, thousands grouped.
+pub fn number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        let s = format!("{}", n.abs() as i64);
+        let mut out = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        if n < 0.0 {
+            out.insert(0, '-');
+        }
+        out
+    } else {
+        format!("{n}")
+    }
+}
+
+/// A figure key as words: `eldest-age` -> "eldest age".
+pub fn label(key: &str) -> String {
+    key.replace(['-', '_'], " ")
+}
+
+/// At most `max` characters, cut at a word boundary, with an ellipsis.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > max / 2 => &cut[..i],
+        _ => &cut,
+    };
+    format!("{}…", cut.trim_end_matches([',', ';', ':', '.']))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_typography() {
+        assert_eq!(fold("  “Rusafa”  –\nit’s "), "\"rusafa\" - it's");
+    }
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(number(14.0), "14");
+        assert_eq!(number(1234567.0), "1,234,567");
+        assert_eq!(number(2.5), "2.5");
+    }
+}
