@@ -175,7 +175,7 @@ pub fn explain_serde_message(msg: &str) -> (String, Option<String>) {
     if let Some(rest) = msg.strip_prefix("unknown field `") {
         if let Some(end) = rest.find('`') {
             let field = &rest[..end];
-            let expected: Vec<&str> = rest[end..].split('`').skip(1).step_by(2).collect();
+            let expected: Vec<&str> = rest[end..].split('`').skip(2).step_by(2).collect();
             let hint = unknown_hint(field, expected.iter().copied());
             return (format!("unknown field `{field}`"), hint);
         }
@@ -183,7 +183,7 @@ pub fn explain_serde_message(msg: &str) -> (String, Option<String>) {
     if let Some(rest) = msg.strip_prefix("unknown variant `") {
         if let Some(end) = rest.find('`') {
             let v = &rest[..end];
-            let expected: Vec<&str> = rest[end..].split('`').skip(1).step_by(2).collect();
+            let expected: Vec<&str> = rest[end..].split('`').skip(2).step_by(2).collect();
             return (format!("unknown value `{v}`"), unknown_hint(v, expected.iter().copied()));
         }
     }

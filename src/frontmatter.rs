@@ -252,27 +252,44 @@ fn line_of(split: &Split, needle: &str, from: usize) -> usize {
 }
 
 fn yaml_error(e: serde_yaml::Error, split: &Split, path: &Path) -> Diagnostic {
-    let (line, col) = e.location().map_or((split.yaml_line, 1), |l| (l.line() + split.yaml_line - 1, l.column()));
-    let (message, mut help) = explain_serde_message(&e.to_string());
-    if help.is_none() {
-        if message.contains("found character that cannot start any token") || message.contains("tab") {
-            help = Some("YAML indents with spaces, never tabs".into());
-        } else if message.contains("invalid type") {
-            help = Some(
-                "check the value's shape: a list is written `[a, b]` or as `- ` lines, text in quotes if it has a `:`"
-                    .into(),
-            );
-        } else if message.contains("did not find expected") || message.contains("quote") {
-            help = Some("a quoted value must be closed on the same line with the same quote mark".into());
+    let (mut line, mut col) =
+        e.location().map_or((split.yaml_line, 1), |l| (l.line() + split.yaml_line - 1, l.column()));
+    let raw = e.to_string();
+    if raw.contains("end of stream") {
+        // The parser notices an unclosed quote at the end; point at where it opened.
+        let open = split.yaml.lines().enumerate().find_map(|(i, l)| {
+            let v = l.split_once(": ").map_or(l, |(_, v)| v).trim_start();
+            let q = v.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+            (v.len() == 1 || !v.trim_end().ends_with(q)).then(|| (i, l.find(q).unwrap_or(0)))
+        });
+        if let Some((i, c)) = open {
+            (line, col) = (i + split.yaml_line, c + 1);
         }
     }
-    let message = message.split(", expected").next().unwrap_or(&message).to_string();
-    let message =
-        if message.starts_with("invalid type") || message.starts_with("unknown") || message.starts_with("missing") {
-            message
-        } else {
-            format!("invalid front matter: {message}")
-        };
+    // serde_yaml prefixes the key path ("events[0].date: invalid type ...").
+    let (field, rest) = match raw.split_once(": ") {
+        Some((p, r)) if !p.contains(' ') && !p.is_empty() => (Some(p), r),
+        _ => (None, raw.as_str()),
+    };
+    let (message, mut help) = explain_serde_message(rest);
+    if help.is_none() {
+        let lower = rest.to_lowercase();
+        if lower.contains("tab") {
+            help = Some("YAML indents with spaces, never tabs".into());
+        } else if lower.contains("invalid type") {
+            help = Some("check the value's shape: text, a number, a list `[a, b]`, or `- ` lines".into());
+        } else if lower.contains("end of stream") || lower.contains("quoted scalar") {
+            help = Some("a quoted value is never closed: end it with the same quote mark".into());
+        } else if lower.contains("mapping values are not allowed") {
+            help = Some("a value containing `: ` must be quoted".into());
+        }
+    }
+    let known = message.starts_with("unknown") || message.starts_with("missing") || message.starts_with("invalid type");
+    let message = match (field, known) {
+        (Some(f), _) if !message.starts_with("unknown field") => format!("`{f}`: {message}"),
+        (_, true) => message,
+        _ => format!("invalid front matter: {message}"),
+    };
     Diagnostic::error(path, line, col, message).with_help_opt(help)
 }
 
@@ -337,7 +354,6 @@ pub fn parse_article(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<A
     let slug = file_id(path, diags);
     let split = split(&file.text, path).map_err(|d| diags.push(d)).ok()?;
     let raw: RawArticle = serde_yaml::from_str(split.yaml).map_err(|e| diags.push(yaml_error(e, &split, path))).ok()?;
-    let before = diags.len();
     nonempty(&raw.title, "title", &split, path, diags);
     let published = date(&raw.published, line_of(&split, "published:", 0), path, diags);
     let publisher = Ref { line: line_of(&split, "publisher:", 0), id: raw.publisher };
@@ -409,16 +425,21 @@ pub fn parse_article(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<A
             });
         }
     }
-    if diags.len() > before && diags[before..].iter().any(Diagnostic::is_error) {
-        return None;
-    }
+    // Keep going with a placeholder date so cross-references are still
+    // checked: the build stops anyway, with every problem listed.
+    let published = published.unwrap_or(Edtf {
+        start: crate::edtf::Point { year: 1, month: None, day: None },
+        end: None,
+        approximate: false,
+        uncertain: false,
+    });
     Some(Article {
         slug,
         path: path.clone(),
         title: raw.title,
         publisher,
         author: raw.author.filter(|a| !a.trim().is_empty()),
-        published: published?,
+        published,
         published_note: raw.published_note,
         original: raw.original,
         url: raw.url.filter(|u| !u.trim().is_empty()),

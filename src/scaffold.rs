@@ -67,7 +67,7 @@ build-dir = "book"
 # url = "https://org.github.io/repo/"
 "#;
 
-const ARTICLE: &str = "---\ntitle: A first source\npublisher: example-news\npublished: 2024-05\noriginal: https://example.org/first-source\nsummary: An example source: replace it with a real one.\ntopics: [example]\nevents:\n  - id: first-event\n    date: 2024-05-02\n    title: The first event happens\n    figures: { people: 3 }\n    quote: On 2 May three people met\n---\n\nOn 2 May three people met at the Example Institute.\n";
+const ARTICLE: &str = "---\ntitle: A first source\npublisher: example-news\npublished: 2024-05\noriginal: https://example.org/first-source\nsummary: An example source; replace it with a real one.\ntopics: [example]\nevents:\n  - id: first-event\n    date: 2024-05-02\n    title: The first event happens\n    figures: { people: 3 }\n    quote: On 2 May three people met\n---\n\nOn 2 May three people met at the Example Institute.\n";
 const PUBLISHER: &str = "---\nkind: publisher\nname: Example News\nsummary: A publisher of example sources.\n---\n";
 const PLACE: &str =
     "---\nkind: organisation\nname: Example Institute\nsummary: Where the first event took place.\n---\n";

@@ -75,7 +75,7 @@ mod tests {
             html.starts_with("<pre class=\"code\" data-lang=\"rust\"><code><span class=\"hl-source hl-rust\">"),
             "{html}"
         );
-        assert!(html.contains("hl-keyword"), "{html}");
+        assert!(html.contains("<span class=\"hl-storage hl-type hl-function hl-rust\">fn</span>"), "{html}");
     }
 
     #[test]

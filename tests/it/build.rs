@@ -1,0 +1,225 @@
+//! The build command: output, atomicity, determinism, refusals, exit codes.
+
+use std::fs;
+
+use crate::{dossier, fixture, main_of, read, tree};
+
+#[test]
+fn builds_a_dossier_with_only_content_and_book_toml() {
+    let d = fixture("basic");
+    assert!(!d.path().join("templates").exists());
+    let r = dossier(d.path(), &["build"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = d.path().join("book");
+    for f in [
+        "index.html",
+        "sources/alpha/index.html",
+        "sources/beta/index.html",
+        "publishers/daily/index.html",
+        "publishers/index.html",
+        "topics/index.html",
+        "topics/returns/index.html",
+        "entities/index.html",
+        "entities/jane-roe/index.html",
+        "timeline/index.html",
+        "discrepancies/index.html",
+        "search/index.html",
+        "search/index.js",
+        "404.html",
+        "assets/style.css",
+        "assets/highlight.css",
+        "originals/alpha.txt",
+        "data/timeline.json",
+        "data/timeline.csv",
+        "feed.xml",
+        "sitemap.xml",
+        "robots.txt",
+        ".nojekyll",
+    ] {
+        assert!(out.join(f).is_file(), "missing {f}");
+    }
+}
+
+#[test]
+fn source_page_has_paragraph_anchors_and_provenance() {
+    let d = fixture("basic");
+    let built = dossier::build(d.path(), None).unwrap_or_else(|_| panic!("build failed"));
+    let html = read(built.out.join("sources/alpha/index.html"));
+    let main = main_of(&html);
+    assert!(
+        main.contains(r##"<p id="p1"><a class="pn" href="#p1" aria-label="Paragraph 1">1</a>On November 27"##),
+        "{main}"
+    );
+    assert!(main.contains(r#"<p id="p2">"#));
+    // Provenance box: publisher, author, date, original.
+    assert!(
+        main.contains(r#"<dt>Publisher</dt><dd><a href="../../publishers/daily/index.html">The Daily</a></dd>"#),
+        "{main}"
+    );
+    assert!(main.contains("<dt>Author</dt><dd>A. Writer</dd>"));
+    assert!(main.contains(r#"<dt>Published</dt><dd><time datetime="2019-12">December 2019</time>"#));
+    assert!(main.contains(r#"<a href="../../originals/alpha.txt">alpha.txt</a>"#));
+    // Highlighted code, class-based.
+    assert!(main.contains(r#"<pre class="code" data-lang="rust"><code><span class="hl-source hl-rust">"#), "{main}");
+    let css = read(built.out.join("assets/highlight.css"));
+    assert!(css.contains("prefers-color-scheme: dark"));
+    // A URL original is linked as is.
+    let beta = read(built.out.join("sources/beta/index.html"));
+    assert!(beta.contains(r#"<a href="https://example.org/beta">https://example.org/beta</a>"#));
+}
+
+#[test]
+fn home_and_publisher_pages_link_sources() {
+    let d = fixture("basic");
+    let built = dossier::build(d.path(), None).ok().unwrap();
+    let home = read(built.out.join("index.html"));
+    assert!(
+        home.contains(r#"<a class="source-title" href="sources/beta/index.html">Beta on the same airlift</a>"#),
+        "{home}"
+    );
+    assert!(home.contains(r#"<nav class="site-nav" aria-label="Sections">"#));
+    let publisher = read(built.out.join("publishers/daily/index.html"));
+    let main = main_of(&publisher);
+    assert!(main.contains(r#"href="../../sources/alpha/index.html">Alpha reports the airlift</a>"#), "{main}");
+    assert!(main.contains(r#"href="../../sources/beta/index.html">Beta on the same airlift</a>"#));
+}
+
+#[test]
+fn two_builds_are_byte_identical() {
+    let d = fixture("basic");
+    let (one, two) = (d.path().join("one"), d.path().join("two"));
+    let r1 = dossier(d.path(), &["build", "--out", &one.to_string_lossy()]);
+    let r2 = dossier(d.path(), &["build", "--out", &two.to_string_lossy()]);
+    assert_eq!((r1.code, r2.code), (0, 0));
+    let (a, b) = (tree(&one), tree(&two));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (k, v) in &a {
+        assert!(v == &b[k], "{k} differs between two builds");
+    }
+}
+
+#[test]
+fn a_failed_build_leaves_the_previous_output_untouched() {
+    let d = fixture("basic");
+    assert_eq!(dossier(d.path(), &["build"]).code, 0);
+    let before = tree(&d.path().join("book"));
+    let article = d.path().join("content/articles/alpha.md");
+    let text = read(&article).replace("summary: Alpha on the airlift.", "summary: Alpha on the airlift.\nsumary: typo");
+    fs::write(&article, text).unwrap();
+    let r = dossier(d.path(), &["build"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("content/articles/alpha.md:8:1: error: unknown field `sumary`"), "{}", r.stderr);
+    assert_eq!(tree(&d.path().join("book")), before, "output changed after a failed build");
+    // No staging folders are left beside it.
+    let strays: Vec<String> = fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("staging") || n.contains(".old-"))
+        .collect();
+    assert!(strays.is_empty(), "{strays:?}");
+}
+
+#[test]
+fn a_template_error_names_template_and_page_and_keeps_output() {
+    let d = fixture("basic");
+    assert_eq!(dossier(d.path(), &["build"]).code, 0);
+    let before = tree(&d.path().join("book"));
+    fs::create_dir_all(d.path().join("templates")).unwrap();
+    fs::write(
+        d.path().join("templates/source.html"),
+        "{% extends \"base.html\" %}{% block main %}{{ source.nope.deeper }}{% endblock main %}",
+    )
+    .unwrap();
+    let r = dossier(d.path(), &["build"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("error: template `source.html` (rendering sources/alpha/index.html)"), "{}", r.stderr);
+    assert!(r.stderr.contains("error: template `source.html` (rendering sources/beta/index.html)"), "{}", r.stderr);
+    assert_eq!(tree(&d.path().join("book")), before);
+}
+
+#[test]
+fn templates_folder_overrides_defaults_and_static_is_copied() {
+    let d = fixture("basic");
+    fs::create_dir_all(d.path().join("templates")).unwrap();
+    fs::write(
+        d.path().join("templates/index.html"),
+        "{% extends \"base.html\" %}{% block main %}<h1>Custom {{ site.title }}</h1>{% endblock main %}",
+    )
+    .unwrap();
+    fs::create_dir_all(d.path().join("static/img")).unwrap();
+    fs::write(d.path().join("static/img/logo.svg"), "<svg/>").unwrap();
+    assert_eq!(dossier(d.path(), &["build"]).code, 0);
+    let home = read(d.path().join("book/index.html"));
+    assert!(home.contains("<h1>Custom Fixture dossier</h1>"));
+    assert_eq!(read(d.path().join("book/img/logo.svg")), "<svg/>");
+}
+
+#[test]
+fn refuses_dangerous_output_folders() {
+    let d = fixture("basic");
+    for out in [".", "..", "content", "content/site"] {
+        let r = dossier(d.path(), &["build", "--out", &d.path().join(out).to_string_lossy()]);
+        assert_eq!(r.code, 2, "--out {out}: {}", r.stderr);
+        assert!(r.stderr.contains("refusing to build into"), "{}", r.stderr);
+    }
+    // A folder dossier did not make is never replaced.
+    fs::create_dir_all(d.path().join("mine")).unwrap();
+    fs::write(d.path().join("mine/notes.txt"), "keep me").unwrap();
+    let r = dossier(d.path(), &["build", "--out", &d.path().join("mine").to_string_lossy()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("was not made by dossier"), "{}", r.stderr);
+    assert_eq!(read(d.path().join("mine/notes.txt")), "keep me");
+    assert!(d.path().join("content/articles/alpha.md").exists());
+}
+
+#[test]
+fn check_writes_nothing_and_exit_codes_follow_the_contract() {
+    let d = fixture("basic");
+    let r = dossier(d.path(), &["check"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!d.path().join("book").exists(), "check wrote output");
+    // Usage errors are 2 (clap), content errors 1.
+    assert_eq!(dossier(d.path(), &["build", "--no-such-flag"]).code, 2);
+    assert_eq!(dossier(&crate::fixture_dir("errors/many"), &["check"]).code, 1);
+    let help = dossier(d.path(), &["--help"]);
+    assert_eq!(help.code, 0);
+    assert!(help.stdout.contains("build") && help.stdout.contains("check"));
+}
+
+#[test]
+fn check_reports_broken_internal_links() {
+    let d = fixture("basic");
+    let article = d.path().join("content/articles/beta.md");
+    let text = read(&article) + "\nSee [the other](../alpha/index.html#p9) and [gone](../nowhere/index.html).\n";
+    fs::write(&article, text).unwrap();
+    let r = dossier(d.path(), &["check"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("broken anchor `../alpha/index.html#p9`: sources/alpha/index.html has no id `p9`"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("broken link `../nowhere/index.html`: no file sources/nowhere/index.html"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn init_makes_a_dossier_that_builds_and_new_adds_an_article() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("fresh");
+    let r = crate::dossier(tmp.path(), &["init", &dir.to_string_lossy()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = dossier(&dir, &["build"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(dir.join("book/sources/a-first-source/index.html").exists());
+    let r = dossier(&dir, &["new", "article", "Second source: the follow-up"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = read(dir.join("content/articles/second-source-the-follow-up.md"));
+    assert!(text.starts_with("---\ntitle: \"Second source: the follow-up\"\n"), "{text}");
+    assert_eq!(dossier(&dir, &["new", "article", "Second source: the follow-up"]).code, 2, "must not overwrite");
+    // init refuses to overwrite a dossier.
+    assert_eq!(crate::dossier(tmp.path(), &["init", &dir.to_string_lossy()]).code, 2);
+}

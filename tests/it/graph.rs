@@ -1,0 +1,1 @@
+//! Graph tests live here.
