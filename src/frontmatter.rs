@@ -31,6 +31,8 @@ pub struct Article {
     pub author: Option<String>,
     pub published: Edtf,
     pub published_note: Option<String>,
+    /// False when `published` did not parse (a placeholder stands in).
+    pub published_known: bool,
     pub original: String,
     pub url: Option<String>,
     pub summary: String,
@@ -427,6 +429,7 @@ pub fn parse_article(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<A
     }
     // Keep going with a placeholder date so cross-references are still
     // checked: the build stops anyway, with every problem listed.
+    let published_known = published.is_some();
     let published = published.unwrap_or(Edtf {
         start: crate::edtf::Point { year: 1, month: None, day: None },
         end: None,
@@ -440,6 +443,7 @@ pub fn parse_article(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<A
         publisher,
         author: raw.author.filter(|a| !a.trim().is_empty()),
         published,
+        published_known,
         published_note: raw.published_note,
         original: raw.original,
         url: raw.url.filter(|u| !u.trim().is_empty()),

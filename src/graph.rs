@@ -339,7 +339,7 @@ pub fn build(config: Config, parsed: Parsed, diags: &mut Vec<Diagnostic>) -> Sit
                 }
             }
             let (pub_end, ev_start) = (art.published.last_day(), claim.date.first_day());
-            if ev_start > pub_end && !claim.planned {
+            if ev_start > pub_end && !claim.planned && art.published_known {
                 diags.push(
                     Diagnostic::warning(
                         &art.path,
