@@ -142,27 +142,6 @@ pub fn unknown_hint<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn display_is_compiler_style() {
-        let d = Diagnostic::error("content/articles/x.md", 4, 3, "unknown field `tittle`")
-            .with_help("did you mean `title`?");
-        assert_eq!(
-            d.to_string(),
-            "content/articles/x.md:4:3: error: unknown field `tittle`\n  = help: did you mean `title`?"
-        );
-    }
-
-    #[test]
-    fn suggests_close_names_only() {
-        assert_eq!(did_you_mean("tittle", ["title", "topics"]), Some("title"));
-        assert_eq!(did_you_mean("zzz", ["title", "topics"]), None);
-    }
-}
-
 /// serde's "unknown field `x`, expected one of `a`, `b`" turned into a
 /// friendlier message and a "did you mean" hint.
 pub fn explain_serde_message(msg: &str) -> (String, Option<String>) {
@@ -201,4 +180,25 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let col = before.rfind('\n').map_or(before.chars().count(), |i| before[i + 1..].chars().count()) + 1;
     (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_compiler_style() {
+        let d = Diagnostic::error("content/articles/x.md", 4, 3, "unknown field `tittle`")
+            .with_help("did you mean `title`?");
+        assert_eq!(
+            d.to_string(),
+            "content/articles/x.md:4:3: error: unknown field `tittle`\n  = help: did you mean `title`?"
+        );
+    }
+
+    #[test]
+    fn suggests_close_names_only() {
+        assert_eq!(did_you_mean("tittle", ["title", "topics"]), Some("title"));
+        assert_eq!(did_you_mean("zzz", ["title", "topics"]), None);
+    }
 }

@@ -112,6 +112,9 @@ impl Matcher {
     }
 }
 
+/// A heading being collected: level, explicit id, text pieces, inner events.
+type OpenHeading<'e> = (u8, Option<String>, Vec<String>, Vec<Event<'e>>);
+
 pub struct RenderOptions<'a> {
     /// Prefix from the page to the site root ("../../").
     pub root: &'a str,
@@ -173,7 +176,7 @@ pub fn render(body: &str, opts: &RenderOptions) -> Rendered {
     let mut used_ids: HashSet<String> = HashSet::new();
     let mut blocks = Blocks::default();
     let mut in_link = 0usize;
-    let mut in_heading: Option<(u8, Option<String>, Vec<String>, Vec<Event>)> = None;
+    let mut in_heading: Option<OpenHeading> = None;
     let mut in_code: Option<(String, String)> = None;
     let mut in_table = 0usize;
 
