@@ -451,17 +451,21 @@ fn fill(ctx: &mut Context, c: &Ctx, page: &Page) {
             let topics: Vec<TopicCard> =
                 (0..g.topics.len()).filter(|&t| g.topic_parent[t].is_none()).map(|t| c.topic(t)).collect();
             let latest: Vec<EventView> = g.events.iter().enumerate().rev().take(6).map(|(e, _)| c.event(e)).collect();
+            // Key figures: from the events most sources report, newest first.
+            let mut order: Vec<usize> = (0..g.events.len()).filter(|&e| !g.events[e].reports.is_empty()).collect();
+            order.sort_by(|&a, &b| g.events[b].reports.len().cmp(&g.events[a].reports.len()).then(b.cmp(&a)));
             let mut figures = vec![];
-            for (e, ev) in g.events.iter().enumerate().rev() {
-                if let Some(r) = ev.reports.first() {
-                    for (k, v) in &g.claim(r).figures {
-                        figures.push(serde_json::json!({
-                            "value": number(*v), "label": label(k), "event": ev.title, "date": ev.date.to_string(),
-                            "path": format!("timeline/index.html#e-{}", ev.id), "disputed": ev.discrepancies.iter().any(|&d| g.discrepancies[d].key == *k),
-                        }));
-                    }
+            for e in order {
+                let ev = &g.events[e];
+                for (k, v) in &g.claim(&ev.reports[0]).figures {
+                    figures.push(serde_json::json!({
+                        "value": number(*v), "label": label(k), "event": ev.title, "date": ev.date.to_string(),
+                        "path": format!("timeline/index.html#e-{}", ev.id),
+                        "disputed": ev.discrepancies.iter().any(|&d| g.discrepancies[d].key == *k),
+                        "sources": ev.reports.len(),
+                    }));
                 }
-                if figures.len() >= 8 || e + 8 < g.events.len() {
+                if figures.len() >= 8 {
                     break;
                 }
             }

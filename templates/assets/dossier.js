@@ -33,6 +33,8 @@
     button("All", "");
     links.forEach(function (a) { button(a.textContent, a.getAttribute("data-topic")); });
     filter.insertBefore(p, filter.firstChild);
+    var plain = filter.querySelector('p:not(:first-child)');
+    if (plain) plain.hidden = true;
     apply();
   }
 
