@@ -203,12 +203,8 @@ fn excerpt(s: &str) -> String {
 /// block, the next `omitted` entry, or the title (or the author's name as a
 /// byline). Returns one message per paragraph lost, altered, added or moved.
 fn compare(name: &str, original_name: &str, original: &str, front: &FrontMatter, body: &str) -> Vec<String> {
-    let lines: Vec<(usize, String)> = original
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, normalise(l)))
-        .filter(|(_, l)| !l.is_empty())
-        .collect();
+    let lines: Vec<(usize, String)> =
+        original.lines().enumerate().map(|(i, l)| (i + 1, normalise(l))).filter(|(_, l)| !l.is_empty()).collect();
     let blocks = body_units(body);
     let omitted: Vec<String> = front.omitted.iter().map(|o| normalise(o)).collect();
     let title = normalise(&front.title);
@@ -372,7 +368,9 @@ fn the_comparison_reports_alterations() {
         lost.remove(mid);
         let errors = compare(&article.name, &article.front.original, &original, &article.front, &lost.join("\n\n"));
         assert!(
-            errors.iter().any(|e| e.contains("lost or altered") && e.contains(&first_words) && e.contains(&article.name)),
+            errors
+                .iter()
+                .any(|e| e.contains("lost or altered") && e.contains(&first_words) && e.contains(&article.name)),
             "{}: dropping paragraph {} went unreported: {errors:?}",
             article.name,
             mid + 1
@@ -382,8 +380,7 @@ fn the_comparison_reports_alterations() {
         let altered_text = text.replacen(' ', " very ", 1);
         let mut altered = paragraphs.clone();
         altered[mid] = &altered_text;
-        let errors =
-            compare(&article.name, &article.front.original, &original, &article.front, &altered.join("\n\n"));
+        let errors = compare(&article.name, &article.front.original, &original, &article.front, &altered.join("\n\n"));
         assert!(
             errors.iter().any(|e| e.contains("lost or altered") && e.contains(&first_words)),
             "{}: altering paragraph {} went unreported: {errors:?}",
@@ -408,8 +405,7 @@ fn the_comparison_reports_alterations() {
         // Two paragraphs swapped.
         let mut swapped = paragraphs.clone();
         swapped.swap(mid, mid - 1);
-        let errors =
-            compare(&article.name, &article.front.original, &original, &article.front, &swapped.join("\n\n"));
+        let errors = compare(&article.name, &article.front.original, &original, &article.front, &swapped.join("\n\n"));
         assert!(!errors.is_empty(), "{}: swapping paragraphs went unreported", article.name);
 
         // Page furniture dropped from `omitted` without being restored to the body.
