@@ -15,6 +15,7 @@
 //! `build`, `check` and `serve` share `compile` and differ only in the sink
 //! the pages go to.
 
+pub mod briefing;
 pub mod config;
 pub mod diag;
 pub mod edtf;
@@ -24,6 +25,7 @@ pub mod graph;
 pub mod links;
 pub mod markdown;
 pub mod output;
+pub mod pdf;
 pub mod render;
 pub mod scaffold;
 pub mod search;
@@ -43,6 +45,8 @@ pub enum Error {
     Io { path: String, source: std::io::Error },
     #[error(transparent)]
     Output(#[from] output::OutputError),
+    #[error(transparent)]
+    Pdf(#[from] pdf::PdfError),
 }
 
 /// Why a build produced no site.

@@ -41,6 +41,14 @@ enum Command {
     },
     /// Create a fresh dossier in DIR that builds at once.
     Init { dir: PathBuf },
+    /// Print a briefing of book.toml (or, without ID, the whole dossier) to PDF with headless Chromium.
+    Pdf {
+        /// The briefing's id (`[[briefings]] id` in book.toml).
+        id: Option<String>,
+        /// Where to write the PDF (default: `<id>.pdf`, or `dossier.pdf`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -106,6 +114,16 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Pdf { id, out } => {
+            let t = std::time::Instant::now();
+            match dossier::pdf::pdf(&cli.root, id.as_deref(), out.as_deref()) {
+                Ok(path) => {
+                    eprintln!("dossier: wrote {} in {:.1} s", path.display(), t.elapsed().as_secs_f64());
+                    ExitCode::SUCCESS
+                }
+                Err(f) => report(f),
+            }
+        }
         Command::Init { dir } => match dossier::scaffold::init(&dir) {
             Ok(()) => {
                 println!(

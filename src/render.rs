@@ -6,7 +6,7 @@
 //! Pages are rendered in parallel and handed to a `Sink` one by one as they
 //! are done, so memory does not grow with the rendered output.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -38,6 +38,9 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
     ("discrepancies.html", include_str!("../templates/discrepancies.html")),
     ("search.html", include_str!("../templates/search.html")),
     ("404.html", include_str!("../templates/404.html")),
+    ("print.html", include_str!("../templates/print.html")),
+    ("briefings.html", include_str!("../templates/briefings.html")),
+    ("briefing.html", include_str!("../templates/briefing.html")),
 ];
 
 /// Static files embedded in the binary, written under `assets/`.
@@ -149,8 +152,10 @@ struct Figure {
 #[derive(Serialize)]
 struct ReportView<'a> {
     source: SourceCard<'a>,
-    /// Link to the cited paragraph, from the site root.
+    /// Link to the cited paragraph, from the site root (or in-document).
     cite: String,
+    /// In a briefing: the number of the source's endnote.
+    note: Option<usize>,
     paragraph: usize,
     /// The date as this source gives it.
     date: String,
@@ -173,6 +178,8 @@ struct VersionView<'a> {
 #[derive(Serialize)]
 struct DiscrepancyView<'a> {
     anchor: String,
+    /// Link to the discrepancy's entry (on the discrepancies page, or in this document).
+    path: String,
     event_id: &'a str,
     event_title: &'a str,
     event_path: String,
@@ -213,22 +220,88 @@ struct MentionView<'a> {
 
 // ---------------------------------------------------------------- builders
 
-struct Ctx<'g> {
-    g: &'g SiteGraph,
+/// Where the links of a view point. On the site every page links to other
+/// pages; in the printable whole-dossier page and in briefings, what the
+/// document itself contains is linked by `#anchor`, the rest as site pages
+/// (relative to `root`).
+#[derive(Clone, Default)]
+pub(crate) enum Links {
+    #[default]
+    Site,
+    /// `/print/`: sources, events, discrepancies and topics are in the page.
+    Print { root: String },
+    /// `/briefings/<id>/`: sources are numbered endnotes (`note[article]`),
+    /// events, discrepancies and the selected topics are in the page.
+    Briefing { root: String, note: HashMap<usize, usize>, topics: HashSet<usize> },
+}
+
+pub(crate) struct Ctx<'g> {
+    pub(crate) g: &'g SiteGraph,
+    pub(crate) links: Links,
 }
 
 impl<'g> Ctx<'g> {
+    pub(crate) fn new(g: &'g SiteGraph) -> Self {
+        Ctx { g, links: Links::Site }
+    }
+
+    /// A site page path, as seen from the current document.
+    fn site(&self, path: String) -> String {
+        match &self.links {
+            Links::Site => path,
+            Links::Print { root } | Links::Briefing { root, .. } => format!("{root}{path}"),
+        }
+    }
+
+    fn source_path(&self, a: usize) -> String {
+        let slug = &self.g.articles[a].slug;
+        match &self.links {
+            Links::Site => format!("sources/{slug}/index.html"),
+            Links::Print { .. } => format!("#s-{slug}"),
+            Links::Briefing { root, note, .. } => match note.get(&a) {
+                Some(n) => format!("#n{n}"),
+                None => format!("{root}sources/{slug}/index.html"),
+            },
+        }
+    }
+
+    /// Where a citation of paragraph `p` of article `a` points.
+    fn cite_path(&self, a: usize, p: usize) -> String {
+        let slug = &self.g.articles[a].slug;
+        match &self.links {
+            Links::Print { .. } => format!("#s-{slug}--p{p}"),
+            Links::Briefing { note, .. } if note.contains_key(&a) => format!("#n{}", note[&a]),
+            _ => self.site(format!("sources/{slug}/index.html#p{p}")),
+        }
+    }
+
+    fn event_path(&self, id: &str) -> String {
+        match &self.links {
+            Links::Site => format!("timeline/index.html#e-{id}"),
+            _ => format!("#e-{id}"),
+        }
+    }
+
+    fn topic_path(&self, t: usize) -> String {
+        let id = &self.g.topics[t].id;
+        match &self.links {
+            Links::Print { .. } => format!("#t-{id}"),
+            Links::Briefing { topics, .. } if topics.contains(&t) => format!("#t-{id}"),
+            _ => self.site(format!("topics/{id}/index.html")),
+        }
+    }
+
     fn source(&self, a: usize) -> SourceCard<'g> {
         let art = &self.g.articles[a];
         let p = self.g.article_publisher[a];
         let (publisher, publisher_path) = match self.g.entities.get(p) {
-            Some(e) => (e.name.as_str(), format!("publishers/{}/index.html", e.id)),
+            Some(e) => (e.name.as_str(), self.site(format!("publishers/{}/index.html", e.id))),
             None => (art.publisher.id.as_str(), String::new()),
         };
         SourceCard {
             slug: &art.slug,
             title: &art.title,
-            path: format!("sources/{}/index.html", art.slug),
+            path: self.source_path(a),
             publisher,
             publisher_path,
             author: art.author.as_deref(),
@@ -244,11 +317,11 @@ impl<'g> Ctx<'g> {
             id: &ent.id,
             name: &ent.name,
             kind: ent.kind.as_str(),
-            path: if ent.kind == EntityKind::Publisher {
+            path: self.site(if ent.kind == EntityKind::Publisher {
                 format!("publishers/{}/index.html", ent.id)
             } else {
                 entity_path(&ent.id)
-            },
+            }),
             role: ent.role.as_deref(),
             summary: &ent.summary,
             mentions: self.g.entity_mentions[e].len(),
@@ -261,7 +334,7 @@ impl<'g> Ctx<'g> {
             id: &top.id,
             title: &top.title,
             summary: &top.summary,
-            path: format!("topics/{}/index.html", top.id),
+            path: self.topic_path(t),
             sources: self.g.topic_articles[t].len(),
             children: self.g.topic_children[t].iter().map(|&c| self.topic(c)).collect(),
         }
@@ -272,7 +345,11 @@ impl<'g> Ctx<'g> {
         let art = &self.g.articles[r.article];
         ReportView {
             source: self.source(r.article),
-            cite: format!("sources/{}/index.html#p{}", art.slug, r.paragraph),
+            cite: self.cite_path(r.article, r.paragraph),
+            note: match &self.links {
+                Links::Briefing { note, .. } => note.get(&r.article).copied(),
+                _ => None,
+            },
             paragraph: r.paragraph,
             date: c.date.to_string(),
             iso: c.date.iso_start(),
@@ -288,11 +365,16 @@ impl<'g> Ctx<'g> {
     fn discrepancy(&self, d: usize) -> DiscrepancyView<'g> {
         let disc: &Discrepancy = &self.g.discrepancies[d];
         let ev = &self.g.events[disc.event];
+        let anchor = format!("d-{}-{}", ev.id, crate::frontmatter::slugify(&disc.key));
         DiscrepancyView {
-            anchor: format!("d-{}-{}", ev.id, crate::frontmatter::slugify(&disc.key)),
+            path: match self.links {
+                Links::Site => format!("discrepancies/index.html#{anchor}"),
+                _ => format!("#{anchor}"),
+            },
+            anchor,
             event_id: &ev.id,
             event_title: &ev.title,
-            event_path: format!("timeline/index.html#e-{}", ev.id),
+            event_path: self.event_path(&ev.id),
             kind: disc.kind.as_str(),
             key: label(&disc.key),
             versions: disc
@@ -319,7 +401,7 @@ impl<'g> Ctx<'g> {
         EventView {
             id: &ev.id,
             anchor: format!("e-{}", ev.id),
-            path: format!("timeline/index.html#e-{}", ev.id),
+            path: self.event_path(&ev.id),
             date: ev.date.to_string(),
             iso: ev.date.iso_start(),
             year: ev.date.year(),
@@ -347,7 +429,7 @@ impl<'g> Ctx<'g> {
     fn mention(&self, m: &'g crate::graph::MentionRef) -> MentionView<'g> {
         MentionView {
             source: self.source(m.article),
-            cite: format!("sources/{}/index.html#p{}", self.g.articles[m.article].slug, m.paragraph),
+            cite: self.cite_path(m.article, m.paragraph),
             paragraph: m.paragraph,
             sentence: &m.sentence,
         }
@@ -370,6 +452,11 @@ enum Page {
     Discrepancies,
     Search,
     NotFound,
+    /// The whole dossier on one printable page.
+    Print,
+    Briefings,
+    /// A briefing pack of book.toml, by index.
+    Briefing(usize),
 }
 
 impl Page {
@@ -387,6 +474,9 @@ impl Page {
             Page::Discrepancies => "discrepancies/index.html".into(),
             Page::Search => "search/index.html".into(),
             Page::NotFound => "404.html".into(),
+            Page::Print => "print/index.html".into(),
+            Page::Briefings => "briefings/index.html".into(),
+            Page::Briefing(b) => format!("briefings/{}/index.html", g.config.briefings[*b].id),
         }
     }
     fn template(&self) -> &'static str {
@@ -403,6 +493,9 @@ impl Page {
             Page::Discrepancies => "discrepancies.html",
             Page::Search => "search.html",
             Page::NotFound => "404.html",
+            Page::Print => "print.html",
+            Page::Briefings => "briefings.html",
+            Page::Briefing(_) => "briefing.html",
         }
     }
     fn section(&self) -> &'static str {
@@ -415,6 +508,7 @@ impl Page {
             Page::Discrepancies => "discrepancies",
             Page::Search => "search",
             Page::NotFound => "",
+            Page::Print | Page::Briefings | Page::Briefing(_) => "print",
         }
     }
 }
@@ -429,7 +523,10 @@ fn pages(g: &SiteGraph) -> Vec<Page> {
         Page::Discrepancies,
         Page::Search,
         Page::NotFound,
+        Page::Print,
+        Page::Briefings,
     ];
+    v.extend((0..g.config.briefings.len()).map(Page::Briefing));
     v.extend((0..g.articles.len()).map(Page::Source));
     v.extend((0..g.topics.len()).map(Page::Topic));
     for (e, ent) in g.entities.iter().enumerate() {
@@ -619,7 +716,209 @@ fn fill(ctx: &mut Context, c: &Ctx, page: &Page) {
             ctx.insert("discrepancies", &(0..g.discrepancies.len()).map(|d| c.discrepancy(d)).collect::<Vec<_>>());
         }
         Page::Search | Page::NotFound => {}
+        Page::Print => fill_print(ctx, g),
+        Page::Briefings => {
+            let list: Vec<_> = g
+                .config
+                .briefings
+                .iter()
+                .map(|b| {
+                    let sel = crate::briefing::select(g, b);
+                    serde_json::json!({
+                        "id": b.id, "title": b.title, "audience": b.audience, "summary": b.summary,
+                        "path": format!("briefings/{}/index.html", b.id),
+                        "events": sel.events.len(), "sources": sel.sources.len(),
+                        "discrepancies": sel.discrepancies.len(),
+                    })
+                })
+                .collect();
+            ctx.insert("briefings", &list);
+        }
+        Page::Briefing(b) => fill_briefing(ctx, g, b),
     }
+}
+
+/// Sources shown in full on `/print/`; past this many the page lists them
+/// and links to their pages instead (a printable page of thousands of
+/// articles helps no one and costs memory).
+pub const PRINT_FULL_TEXT_MAX: usize = 500;
+
+/// A CSS string literal, for the running headers of printed pages.
+fn css_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for ch in s.chars() {
+        match ch {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '<' | '>' | '&' | '\n' | '\r' => out.push_str(&format!("\\{:x} ", ch as u32)),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Rewrites a page's rendered HTML for a document that holds several of
+/// them: its own ids and `#anchors` get the `s-<slug>--` prefix, links to
+/// site pages are re-rooted from depth 2 to `root`.
+fn localise(html: &str, slug: &str, root: &str) -> String {
+    html.replace(" id=\"", &format!(" id=\"s-{slug}--"))
+        .replace("href=\"#", &format!("href=\"#s-{slug}--"))
+        .replace("href=\"../../", &format!("href=\"{root}"))
+        .replace("src=\"../../", &format!("src=\"{root}"))
+}
+
+/// Page-level HTML (topic overviews) re-rooted, ids kept apart by `prefix`.
+fn reroot(html: &str, prefix: &str, root: &str) -> String {
+    html.replace(" id=\"", &format!(" id=\"{prefix}"))
+        .replace("href=\"#", &format!("href=\"#{prefix}"))
+        .replace("href=\"../../", &format!("href=\"{root}"))
+        .replace("src=\"../../", &format!("src=\"{root}"))
+}
+
+fn original_path(original: &str) -> String {
+    if original.contains("://") {
+        original.to_string()
+    } else {
+        format!("originals/{original}")
+    }
+}
+
+fn fill_print(ctx: &mut Context, g: &SiteGraph) {
+    let root = "../";
+    let c = Ctx { g, links: Links::Print { root: root.into() } };
+    let topics: Vec<_> = (0..g.topics.len())
+        .map(|t| {
+            let mut arts = g.topic_articles[t].clone();
+            arts.sort_by_key(|a| g.by_date.iter().position(|x| x == a));
+            serde_json::json!({
+                "topic": c.topic(t),
+                "parent": g.topic_parent[t].map(|p| c.topic(p)),
+                "content": reroot(&g.topic_html[t], &format!("t-{}--", g.topics[t].id), root),
+                "sources": arts.iter().map(|&a| c.source(a)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let full = g.articles.len() <= PRINT_FULL_TEXT_MAX;
+    let sources: Vec<_> = g
+        .by_date
+        .iter()
+        .map(|&a| {
+            let art = &g.articles[a];
+            serde_json::json!({
+                "source": c.source(a),
+                "site_path": format!("{root}sources/{}/index.html", art.slug),
+                "published_note": art.published_note,
+                "url": art.url,
+                "original": art.original,
+                "original_path": if art.original.contains("://") { art.original.clone() } else { format!("{root}{}", original_path(&art.original)) },
+                "content": if full { localise(&g.rendered[a].html, &art.slug, root) } else { String::new() },
+            })
+        })
+        .collect();
+    ctx.insert("running", &css_string(&g.config.title));
+    ctx.insert("topics", &topics);
+    ctx.insert("years", &c.years(0..g.events.len()));
+    ctx.insert("discrepancies", &(0..g.discrepancies.len()).map(|d| c.discrepancy(d)).collect::<Vec<_>>());
+    ctx.insert("sources", &sources);
+    ctx.insert("full_text", &full);
+    ctx.insert("full_text_max", &PRINT_FULL_TEXT_MAX);
+}
+
+fn fill_briefing(ctx: &mut Context, g: &SiteGraph, b: usize) {
+    let root = "../../";
+    let brief = &g.config.briefings[b];
+    let sel = crate::briefing::select(g, brief);
+    let c = Ctx {
+        g,
+        links: Links::Briefing { root: root.into(), note: sel.notes(), topics: sel.topics.iter().copied().collect() },
+    };
+    let topics: Vec<_> = sel
+        .topics
+        .iter()
+        .map(|&t| serde_json::json!({ "topic": c.topic(t), "site_path": format!("{root}topics/{}/index.html", g.topics[t].id) }))
+        .collect();
+    let entities: Vec<EntityCard> = sel.entities.iter().map(|&e| c.entity(e)).collect();
+    // Key figures: every figure of the selected events, first source's value,
+    // events most sources report first.
+    let mut order = sel.events.clone();
+    order.sort_by(|&a, &b| g.events[b].reports.len().cmp(&g.events[a].reports.len()).then(a.cmp(&b)));
+    let mut figures = vec![];
+    for e in order {
+        let ev = &g.events[e];
+        let Some(first) = ev.reports.first() else { continue };
+        for (k, v) in &g.claim(first).figures {
+            figures.push(serde_json::json!({
+                "value": number(*v), "label": label(k), "event": ev.title, "date": ev.date.to_string(),
+                "path": format!("#e-{}", ev.id),
+                "disputed": ev.discrepancies.iter().any(|&d| g.discrepancies[d].key == *k),
+                "sources": ev.reports.len(),
+            }));
+        }
+    }
+    figures.truncate(12);
+    // Endnotes: each source with the paragraphs the briefing cites.
+    let mut cited: HashMap<usize, Vec<usize>> = HashMap::new();
+    for &e in &sel.events {
+        for r in &g.events[e].reports {
+            cited.entry(r.article).or_default().push(r.paragraph);
+        }
+    }
+    let notes: Vec<_> = sel
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(i, &a)| {
+            let art = &g.articles[a];
+            let mut paras = cited.remove(&a).unwrap_or_default();
+            paras.sort_unstable();
+            paras.dedup();
+            let page = format!("sources/{}/index.html", art.slug);
+            serde_json::json!({
+                "n": i + 1,
+                "source": Ctx::new(g).source(a),
+                "site_path": format!("{root}{page}"),
+                "address": g.config.site_url.as_ref().map(|u| format!("{u}sources/{}/", art.slug)),
+                "url": art.url,
+                "original": art.original,
+                "original_path": if art.original.contains("://") { art.original.clone() } else { format!("{root}{}", original_path(&art.original)) },
+                "paragraphs": paras.iter().map(|p| serde_json::json!({ "n": p, "path": format!("{root}{page}#p{p}") })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let span = match (sel.events.first(), sel.events.last()) {
+        (Some(&f), Some(&l)) if f != l => Some(format!("{} – {}", g.events[f].date, g.events[l].date)),
+        (Some(&f), _) => Some(g.events[f].date.to_string()),
+        _ => None,
+    };
+    // The cover's date: the newest source cited, so that builds stay reproducible.
+    let as_of =
+        sel.sources.iter().map(|&a| &g.articles[a].published).max_by_key(|d| d.last_day()).map(|d| d.to_string());
+    ctx.insert(
+        "briefing",
+        &serde_json::json!({
+            "id": brief.id, "title": brief.title, "audience": brief.audience, "summary": brief.summary,
+            "from": brief.from.as_ref().map(|d| d.to_string()), "to": brief.to.as_ref().map(|d| d.to_string()),
+        }),
+    );
+    ctx.insert(
+        "running",
+        &css_string(&match &brief.audience {
+            Some(a) => format!("{} · {}", brief.title, a),
+            None => brief.title.clone(),
+        }),
+    );
+    ctx.insert("span", &span);
+    ctx.insert("as_of", &as_of);
+    ctx.insert("topics", &topics);
+    ctx.insert("entities", &entities);
+    ctx.insert("years", &c.years(sel.events.iter().copied()));
+    ctx.insert("figures", &figures);
+    ctx.insert("discrepancies", &sel.discrepancies.iter().map(|&d| c.discrepancy(d)).collect::<Vec<_>>());
+    ctx.insert("notes", &notes);
 }
 
 fn page_title(g: &SiteGraph, page: &Page) -> String {
@@ -635,6 +934,9 @@ fn page_title(g: &SiteGraph, page: &Page) -> String {
         Page::Discrepancies => "Where sources disagree".into(),
         Page::Search => "Search".into(),
         Page::NotFound => "Page not found".into(),
+        Page::Print => format!("{}: the whole dossier", g.config.title),
+        Page::Briefings => "Briefings".into(),
+        Page::Briefing(b) => g.config.briefings[b].title.clone(),
     }
 }
 
@@ -643,6 +945,7 @@ fn page_description(g: &SiteGraph, page: &Page) -> String {
         Page::Source(a) => g.articles[a].summary.as_str(),
         Page::Publisher(e) | Page::Entity(e) => g.entities[e].summary.as_str(),
         Page::Topic(t) => g.topics[t].summary.as_str(),
+        Page::Briefing(b) => g.config.briefings[b].summary.as_deref().unwrap_or(""),
         _ => g.config.description.as_str(),
     };
     truncate(s, 300)
@@ -651,7 +954,7 @@ fn page_description(g: &SiteGraph, page: &Page) -> String {
 /// Renders every page and asset into `sink`. Template problems are
 /// collected (each naming template and page) rather than stopping at one.
 pub fn render_all(g: &SiteGraph, tera: &Tera, sink: &dyn Sink, overrides: &[(String, String)]) -> Vec<RenderError> {
-    let c = Ctx { g };
+    let c = Ctx::new(g);
     let site = SiteView {
         title: &g.config.title,
         description: &g.config.description,

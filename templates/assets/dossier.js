@@ -117,4 +117,9 @@
   if (params.get("q")) { input.value = params.get("q"); }
   run();
   input.focus();
+  // "Print or save as PDF" buttons of printable pages.
+  document.querySelectorAll("[data-print]").forEach(function (b) {
+    b.hidden = false;
+    b.addEventListener("click", function () { window.print(); });
+  });
 })();

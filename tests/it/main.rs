@@ -4,6 +4,7 @@
 mod build;
 mod errors;
 mod graph;
+mod publish;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -55,6 +56,21 @@ pub struct Run {
 
 pub fn dossier(root: &Path, args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_dossier")).arg("--root").arg(root).args(args).output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn dossier_env(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_dossier"))
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
