@@ -90,6 +90,9 @@ pub struct Config {
     pub briefings: Vec<Briefing>,
 }
 
+/// Overrides `[site] url` when set (the Pages workflow sets it).
+pub const SITE_URL_ENV: &str = "DOSSIER_SITE_URL";
+
 #[derive(Debug, Clone)]
 pub struct Briefing {
     pub id: String,
@@ -151,8 +154,19 @@ impl Config {
         }
         cfg.trusted_html = raw.build.trusted_html;
         let line_of = |needle: &str| text.find(needle).map_or(1, |i| line_col(text, i).0);
-        if let Some(url) = raw.site.url {
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
+        // The environment wins over book.toml: a CI deploy (GitHub Pages)
+        // knows the address the site will have.
+        let from_env = std::env::var(SITE_URL_ENV).ok().filter(|u| !u.trim().is_empty());
+        let env_set = from_env.is_some();
+        if let Some(url) = from_env.or(raw.site.url) {
+            if env_set && !(url.starts_with("https://") || url.starts_with("http://")) {
+                diags.push(
+                    Diagnostic::error(path, 1, 1, format!("{SITE_URL_ENV} `{url}` is not an absolute http(s) URL"))
+                        .with_help(
+                            "set it to the address readers use, e.g. \"https://org.github.io/repo/\", or unset it",
+                        ),
+                );
+            } else if !(url.starts_with("https://") || url.starts_with("http://")) {
                 diags.push(
                     Diagnostic::error(
                         path,

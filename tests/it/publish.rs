@@ -198,3 +198,17 @@ fn github_pages_output_is_relative_and_complete() {
         }
     }
 }
+
+#[test]
+fn site_url_from_the_environment_wins_for_deploys() {
+    let d = fixture("basic");
+    let env = [("DOSSIER_SITE_URL", "https://octo.github.io/briefs")];
+    let run = super::dossier_env(d.path(), &["build"], &env);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let alpha = read(d.path().join("book/sources/alpha/index.html"));
+    assert!(alpha.contains(r#"href="https://octo.github.io/briefs/sources/alpha/""#), "canonical from the environment");
+    assert!(read(d.path().join("book/404.html")).contains(r#"<base href="/briefs/">"#));
+    let run = super::dossier_env(d.path(), &["check"], &[("DOSSIER_SITE_URL", "octo.github.io")]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("DOSSIER_SITE_URL `octo.github.io` is not an absolute http(s) URL"), "{}", run.stderr);
+}
