@@ -190,28 +190,40 @@ pub struct Built {
     pub timings: Timings,
 }
 
-/// Counts files written, passing them on.
+/// Counts files written, passing them on, and tells `progress` the count.
 struct Counting<'a> {
     inner: &'a dyn Sink,
     n: std::sync::atomic::AtomicUsize,
+    progress: &'a (dyn Fn(usize) + Sync),
 }
 
 impl Sink for Counting<'_> {
     fn write(&self, path: &str, bytes: &[u8]) -> std::io::Result<()> {
-        self.n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = self.n.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        (self.progress)(n);
         self.inner.write(path, bytes)
     }
 }
 
 /// Builds the site into `out` (default: `[build] build-dir`), atomically.
 pub fn build(root: &Path, out: Option<&Path>) -> Result<Built, Failure> {
+    build_with_progress(root, out, &|_| {})
+}
+
+/// [`build`], calling `progress` with the number of files written so far
+/// (from the rendering threads: keep it cheap).
+pub fn build_with_progress(
+    root: &Path,
+    out: Option<&Path>,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Built, Failure> {
     let config = read_config(root)?;
     let out = out.map(Path::to_path_buf).unwrap_or_else(|| root.join(&config.build_dir));
     output::check_out_dir(root, &root.join(&config.content_dir), &out).map_err(Error::from)?;
     let mut compiled = compile(root)?;
     let staging = output::Staging::new(&out).map_err(Error::from)?;
     let disk = output::DiskSink { dir: staging.dir().to_path_buf() };
-    let counting = Counting { inner: &disk, n: 0.into() };
+    let counting = Counting { inner: &disk, n: 0.into(), progress };
     let t = Instant::now();
     compiled.render(&counting)?;
     staging.commit().map_err(Error::from)?;

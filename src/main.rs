@@ -1,8 +1,12 @@
 //! The command line: parse arguments, call the library, print, exit.
 //! Exit codes: 0 ok, 1 problems in the content, 2 usage or I/O failure.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use clap::{Parser, Subcommand};
 use dossier::{diag::Diagnostic, Failure};
@@ -57,6 +61,23 @@ enum NewWhat {
     Article { title: String },
 }
 
+fn secs(t: Instant) -> String {
+    format!("{:.2} s", t.elapsed().as_secs_f64())
+}
+
+/// A spinner with the count of files written, on a terminal only.
+fn progress_bar() -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed} building: {pos} files written").expect("valid template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
 fn print_diags(diags: &[Diagnostic]) {
     for d in diags {
         eprintln!("{d}");
@@ -85,25 +106,48 @@ fn report(failure: Failure) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Build { out, timings } => match dossier::build(&cli.root, out.as_deref()) {
-            Ok(built) => {
-                print_diags(&built.warnings);
-                if timings {
-                    eprintln!("timings:\n{}", built.timings);
+        Command::Build { out, timings } => {
+            let started = Instant::now();
+            let bar = progress_bar();
+            let result = dossier::build_with_progress(&cli.root, out.as_deref(), &|n| {
+                if n % 32 == 0 {
+                    bar.set_position(n as u64);
                 }
-                eprintln!("dossier: wrote {} files to {}", built.pages, built.out.display());
-                ExitCode::SUCCESS
+            });
+            bar.finish_and_clear();
+            match result {
+                Ok(built) => {
+                    print_diags(&built.warnings);
+                    if timings {
+                        eprintln!("timings:\n{}", built.timings);
+                    }
+                    eprintln!(
+                        "dossier: wrote {} files to {} in {}, {} warning(s)",
+                        built.pages,
+                        built.out.display(),
+                        secs(started),
+                        built.warnings.len()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(f) => report(f),
             }
-            Err(f) => report(f),
-        },
-        Command::Check => match dossier::check(&cli.root) {
-            Ok(warnings) => {
-                print_diags(&warnings);
-                eprintln!("dossier: no errors, {} warning(s)", warnings.len());
-                ExitCode::SUCCESS
+        }
+        Command::Check => {
+            let started = Instant::now();
+            match dossier::check(&cli.root) {
+                Ok(warnings) => {
+                    print_diags(&warnings);
+                    eprintln!(
+                        "dossier: checked every page and link in {}: no errors, {} warning(s)",
+                        secs(started),
+                        warnings.len()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(f) => report(f),
             }
-            Err(f) => report(f),
-        },
+        }
         Command::New { what: NewWhat::Article { title } } => match dossier::scaffold::new_article(&cli.root, &title) {
             Ok(path) => {
                 println!("{}", path.display());

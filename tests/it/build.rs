@@ -223,3 +223,20 @@ fn init_makes_a_dossier_that_builds_and_new_adds_an_article() {
     // init refuses to overwrite a dossier.
     assert_eq!(crate::dossier(tmp.path(), &["init", &dir.to_string_lossy()]).code, 2);
 }
+
+#[test]
+fn build_prints_one_summary_line_and_no_progress_when_not_on_a_terminal() {
+    let d = fixture("basic");
+    let run = dossier(d.path(), &["build"]);
+    assert_eq!(run.code, 0);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{:?}", run.stderr);
+    assert!(
+        lines[0].starts_with("dossier: wrote ")
+            && lines[0].contains(" files to ")
+            && lines[0].ends_with("0 warning(s)")
+    );
+    assert!(!run.stderr.contains('\r') && !run.stderr.contains('\u{1b}'), "no progress drawing on a pipe");
+    let run = dossier(d.path(), &["check"]);
+    assert_eq!(run.stderr.lines().count(), 1, "{:?}", run.stderr);
+}
