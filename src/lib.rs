@@ -29,6 +29,7 @@ pub mod pdf;
 pub mod render;
 pub mod scaffold;
 pub mod search;
+pub mod serve;
 pub mod source;
 pub mod text;
 
@@ -56,6 +57,28 @@ pub enum Failure {
     Content { diagnostics: Vec<Diagnostic>, render: Vec<RenderError> },
     /// The environment failed (I/O, refused folder): exit 2.
     Fatal(Error),
+}
+
+impl Failure {
+    /// Every problem, one per line as `build` prints them, then a summary.
+    pub fn text(&self) -> String {
+        match self {
+            Failure::Content { diagnostics, render } => {
+                let mut out = String::new();
+                for d in diagnostics {
+                    out.push_str(&format!("{d}\n"));
+                }
+                for r in render {
+                    out.push_str(&format!("error: {r}\n"));
+                }
+                let errors = diagnostics.iter().filter(|d| d.is_error()).count() + render.len();
+                let warnings = diagnostics.len() - diagnostics.iter().filter(|d| d.is_error()).count();
+                out.push_str(&format!("dossier: {errors} error(s), {warnings} warning(s)"));
+                out
+            }
+            Failure::Fatal(e) => format!("error: {e}"),
+        }
+    }
 }
 
 impl From<Error> for Failure {

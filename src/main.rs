@@ -45,6 +45,12 @@ enum Command {
     },
     /// Create a fresh dossier in DIR that builds at once.
     Init { dir: PathBuf },
+    /// Serve the site on 127.0.0.1 from memory, rebuilding and reloading pages on every change.
+    Serve {
+        /// Port to listen on (0: any free port; the address is printed).
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+    },
     /// Print a briefing of book.toml (or, without ID, the whole dossier) to PDF with headless Chromium.
     Pdf {
         /// The briefing's id (`[[briefings]] id` in book.toml).
@@ -158,6 +164,16 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Serve { port } => {
+            let result = dossier::serve::serve(&cli.root, port, |addr, summary| {
+                println!("dossier: serving http://{addr}/ ({summary}); watching for changes, Ctrl-C stops");
+                let _ = std::io::Write::flush(&mut std::io::stdout());
+            });
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(f) => report(f),
+            }
+        }
         Command::Pdf { id, out } => {
             let t = std::time::Instant::now();
             match dossier::pdf::pdf(&cli.root, id.as_deref(), out.as_deref()) {
