@@ -38,6 +38,12 @@
     apply();
   }
 
+  // "Print or save as PDF" buttons of printable pages.
+  document.querySelectorAll("[data-print]").forEach(function (b) {
+    b.hidden = false;
+    b.addEventListener("click", function () { window.print(); });
+  });
+
   // Search: reads window.DOSSIER_SEARCH (search/index.js), so it works from file://.
   var input = document.getElementById("search-input");
   var list = document.getElementById("search-results");
@@ -117,9 +123,4 @@
   if (params.get("q")) { input.value = params.get("q"); }
   run();
   input.focus();
-  // "Print or save as PDF" buttons of printable pages.
-  document.querySelectorAll("[data-print]").forEach(function (b) {
-    b.hidden = false;
-    b.addEventListener("click", function () { window.print(); });
-  });
 })();
