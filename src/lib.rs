@@ -22,6 +22,7 @@ pub mod edtf;
 pub mod export;
 pub mod frontmatter;
 pub mod graph;
+pub mod import;
 pub mod links;
 pub mod markdown;
 pub mod output;

@@ -45,6 +45,17 @@ enum Command {
     },
     /// Create a fresh dossier in DIR that builds at once.
     Init { dir: PathBuf },
+    /// Import the posts of a Jekyll or Hugo site (or a folder of Markdown posts) as articles.
+    Import {
+        /// The site's folder (with `_posts/`, or Hugo's `content/`).
+        src: PathBuf,
+        /// Import drafts too (`draft: true`, `published: false`, `_drafts/`).
+        #[arg(long)]
+        drafts: bool,
+        /// Overwrite articles that already exist in the dossier.
+        #[arg(long)]
+        force: bool,
+    },
     /// Serve the site on 127.0.0.1 from memory, rebuilding and reloading pages on every change.
     Serve {
         /// Port to listen on (0: any free port; the address is printed).
@@ -164,6 +175,35 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Import { src, drafts, force } => {
+            let started = Instant::now();
+            let opts = dossier::import::Options { drafts, force };
+            match dossier::import::import(&src, &cli.root, &opts) {
+                Ok(r) => {
+                    print_diags(&r.diagnostics);
+                    let reasons: Vec<String> = r.failed_by_reason.iter().map(|(k, n)| format!("{n} {k}")).collect();
+                    eprintln!(
+                        "dossier: imported {} articles and {} new topics in {}; skipped {} drafts and {} section pages; {} files failed{}",
+                        r.articles,
+                        r.topics,
+                        secs(started),
+                        r.drafts_skipped,
+                        r.sections_skipped,
+                        r.failed(),
+                        if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join(", ")) }
+                    );
+                    if r.failed() > 0 {
+                        ExitCode::from(1)
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Serve { port } => {
             let result = dossier::serve::serve(&cli.root, port, |addr, summary| {
                 println!("dossier: serving http://{addr}/ ({summary}); watching for changes, Ctrl-C stops");
