@@ -436,7 +436,9 @@ fn convert(src: &Path, rel: &Path, opts: &Options, site_url: Option<&str>) -> Ou
         }
     };
 
-    let date = match get("date").or(get("publishDate")) {
+    // Hugo's order: date, publishDate, lastmod (keys are case-insensitive there).
+    let date_key = ["date", "publishDate", "publishdate", "lastmod", "lastMod"].into_iter().find(|k| get(k).is_some());
+    let date = match date_key.and_then(get) {
         Some(Value::String(s)) => match parse_date(s) {
             Some(d) => d,
             None => {
@@ -464,7 +466,7 @@ fn convert(src: &Path, rel: &Path, opts: &Options, site_url: Option<&str>) -> Ou
                 return fail(
                     first_line,
                     1,
-                    "no date: neither a `date` key nor a YYYY-MM-DD- file name".into(),
+                    "no date: no `date`, `publishDate` or `lastmod` key, and no YYYY-MM-DD- file name".into(),
                     "add `date: 2019-05-07`, or name the file 2019-05-07-slug.md",
                     "no date",
                 )
