@@ -206,12 +206,17 @@ pub fn feed(g: &SiteGraph, articles: &[usize], title: &str, self_path: &str) -> 
     f.to_string()
 }
 
-/// `feed.xml` and one feed per topic.
+/// Entries per feed: the newest, as feeds usually carry.
+pub const FEED_ENTRIES: usize = 50;
+
+/// `feed.xml` and one feed per topic, each of the newest [`FEED_ENTRIES`] sources.
 pub fn feeds(g: &SiteGraph) -> Vec<(String, Vec<u8>)> {
-    let mut out = vec![("feed.xml".to_string(), feed(g, &g.by_date, &g.config.title, "feed.xml").into_bytes())];
+    let newest = &g.by_date[..g.by_date.len().min(FEED_ENTRIES)];
+    let mut out = vec![("feed.xml".to_string(), feed(g, newest, &g.config.title, "feed.xml").into_bytes())];
     for (t, topic) in g.topics.iter().enumerate() {
         let mut arts = g.topic_articles[t].clone();
-        arts.sort_by_key(|a| g.by_date.iter().position(|x| x == a));
+        arts.sort_by_key(|&a| g.newest_rank[a]);
+        arts.truncate(FEED_ENTRIES);
         let path = format!("topics/{}/feed.xml", topic.id);
         out.push((path.clone(), feed(g, &arts, &format!("{}: {}", g.config.title, topic.title), &path).into_bytes()));
     }

@@ -101,6 +101,10 @@ pub struct SiteGraph {
     pub discrepancies: Vec<Discrepancy>,
     /// Articles ordered newest first (by publication date, then slug).
     pub by_date: Vec<usize>,
+    /// Each article's position in `by_date`, to sort by date in O(1) per key.
+    pub newest_rank: Vec<usize>,
+    /// Time spent rendering Markdown (part of building the graph).
+    pub markdown_time: std::time::Duration,
 }
 
 pub fn entity_path(id: &str) -> String {
@@ -262,6 +266,7 @@ pub fn build(config: Config, parsed: Parsed, diags: &mut Vec<Diagnostic>) -> Sit
         (entity_path(&e.id), names)
     }));
     let trusted = config.trusted_html;
+    let markdown_started = std::time::Instant::now();
     let rendered: Vec<Rendered> = articles
         .par_iter()
         .map(|a| {
@@ -281,6 +286,7 @@ pub fn build(config: Config, parsed: Parsed, diags: &mut Vec<Diagnostic>) -> Sit
     };
     let entity_html: Vec<String> = entities.par_iter().map(|e| page_html(&e.body)).collect();
     let topic_html: Vec<String> = topics.par_iter().map(|t| page_html(&t.body)).collect();
+    let markdown_time = markdown_started.elapsed();
 
     // Mentions, both ways.
     let mut entity_mentions: Vec<Vec<MentionRef>> = vec![vec![]; entities.len()];
@@ -503,6 +509,14 @@ pub fn build(config: Config, parsed: Parsed, diags: &mut Vec<Diagnostic>) -> Sit
         entity_events,
         events,
         discrepancies,
+        markdown_time,
+        newest_rank: {
+            let mut r = vec![0; by_date.len()];
+            for (i, &a) in by_date.iter().enumerate() {
+                r[a] = i;
+            }
+            r
+        },
         by_date,
     }
 }

@@ -155,6 +155,12 @@ pub fn compile(root: &Path) -> Result<Compiled, Failure> {
     };
     let mut gdiags = vec![];
     let graph = timings.stage("graph", || graph::build(config, parsed, &mut gdiags));
+    // Markdown is rendered while the graph is built: shown as its own stage.
+    if let Some(last) = timings.0.last_mut() {
+        last.1 = last.1.saturating_sub(graph.markdown_time);
+    }
+    let at = timings.0.len() - 1;
+    timings.0.insert(at, ("markdown", graph.markdown_time));
     diags.extend(gdiags);
     let tera = timings.stage("templates", || render::templates(&loaded.templates));
     let mut render_errors = vec![];
@@ -214,10 +220,12 @@ pub struct Built {
     pub timings: Timings,
 }
 
-/// Counts files written, passing them on, and tells `progress` the count.
+/// Counts files written, passing them on, tells `progress` the count, and
+/// sums the time spent writing (over all threads).
 struct Counting<'a> {
     inner: &'a dyn Sink,
     n: std::sync::atomic::AtomicUsize,
+    write_ns: std::sync::atomic::AtomicU64,
     progress: &'a (dyn Fn(usize) + Sync),
 }
 
@@ -225,7 +233,10 @@ impl Sink for Counting<'_> {
     fn write(&self, path: &str, bytes: &[u8]) -> std::io::Result<()> {
         let n = self.n.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         (self.progress)(n);
-        self.inner.write(path, bytes)
+        let t = Instant::now();
+        let r = self.inner.write(path, bytes);
+        self.write_ns.fetch_add(t.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
+        r
     }
 }
 
@@ -247,15 +258,21 @@ pub fn build_with_progress(
     let mut compiled = compile(root)?;
     let staging = output::Staging::new(&out).map_err(Error::from)?;
     let disk = output::DiskSink { dir: staging.dir().to_path_buf() };
-    let counting = Counting { inner: &disk, n: 0.into(), progress };
+    let counting = Counting { inner: &disk, n: 0.into(), write_ns: 0.into(), progress };
     let t = Instant::now();
     compiled.render(&counting)?;
     staging.commit().map_err(Error::from)?;
     let mut timings = compiled.timings;
+    // Pages are rendered and written on every thread at once: the write
+    // stage is the writes' summed time over the threads, the render stage
+    // the rest of the wall time.
+    let wall = t.elapsed();
+    let threads = rayon::current_num_threads().max(1) as u32;
+    let write = Duration::from_nanos(counting.write_ns.load(std::sync::atomic::Ordering::Relaxed)) / threads;
     if let Some(last) = timings.0.last_mut() {
-        last.0 = "render+write";
-        last.1 = t.elapsed();
+        *last = ("render", wall.saturating_sub(write));
     }
+    timings.0.push(("write", write));
     Ok(Built { out, pages: counting.n.into_inner(), warnings: compiled.warnings, timings })
 }
 

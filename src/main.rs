@@ -6,6 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use clap::{Parser, Subcommand};

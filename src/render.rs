@@ -228,8 +228,9 @@ struct MentionView<'a> {
 pub(crate) enum Links {
     #[default]
     Site,
-    /// `/print/`: sources, events, discrepancies and topics are in the page.
-    Print { root: String },
+    /// `/print/`: sources, events, discrepancies and topics are in the page
+    /// (the sources' text only when `full`).
+    Print { root: String, full: bool },
     /// `/briefings/<id>/`: sources are numbered endnotes (`note[article]`),
     /// events, discrepancies and the selected topics are in the page.
     Briefing { root: String, note: HashMap<usize, usize>, topics: HashSet<usize> },
@@ -249,7 +250,7 @@ impl<'g> Ctx<'g> {
     fn site(&self, path: String) -> String {
         match &self.links {
             Links::Site => path,
-            Links::Print { root } | Links::Briefing { root, .. } => format!("{root}{path}"),
+            Links::Print { root, .. } | Links::Briefing { root, .. } => format!("{root}{path}"),
         }
     }
 
@@ -269,7 +270,7 @@ impl<'g> Ctx<'g> {
     fn cite_path(&self, a: usize, p: usize) -> String {
         let slug = &self.g.articles[a].slug;
         match &self.links {
-            Links::Print { .. } => format!("#s-{slug}--p{p}"),
+            Links::Print { full: true, .. } => format!("#s-{slug}--p{p}"),
             Links::Briefing { note, .. } if note.contains_key(&a) => format!("#n{}", note[&a]),
             _ => self.site(format!("sources/{slug}/index.html#p{p}")),
         }
@@ -642,7 +643,7 @@ fn fill(ctx: &mut Context, c: &Ctx, page: &Page) {
         }
         Page::Publisher(e) => {
             let mut arts = g.publisher_articles.get(&e).cloned().unwrap_or_default();
-            arts.sort_by_key(|a| g.by_date.iter().position(|x| x == a));
+            arts.sort_by_key(|&a| g.newest_rank[a]);
             ctx.insert("publisher", &c.entity(e));
             ctx.insert("url", &g.entities[e].url);
             ctx.insert("content", &g.entity_html[e]);
@@ -663,7 +664,7 @@ fn fill(ctx: &mut Context, c: &Ctx, page: &Page) {
                 i += 1;
             }
             let mut arts: Vec<usize> = all.iter().flat_map(|&x| g.topic_articles[x].iter().copied()).collect();
-            arts.sort_by_key(|a| g.by_date.iter().position(|x| x == a));
+            arts.sort_by_key(|&a| g.newest_rank[a]);
             arts.dedup();
             let events: Vec<usize> =
                 (0..g.events.len()).filter(|&e| g.events[e].topics.iter().any(|x| all.contains(x))).collect();
@@ -789,11 +790,12 @@ fn original_path(original: &str) -> String {
 
 fn fill_print(ctx: &mut Context, g: &SiteGraph) {
     let root = "../";
-    let c = Ctx { g, links: Links::Print { root: root.into() } };
+    let full = g.articles.len() <= PRINT_FULL_TEXT_MAX;
+    let c = Ctx { g, links: Links::Print { root: root.into(), full } };
     let topics: Vec<_> = (0..g.topics.len())
         .map(|t| {
             let mut arts = g.topic_articles[t].clone();
-            arts.sort_by_key(|a| g.by_date.iter().position(|x| x == a));
+            arts.sort_by_key(|&a| g.newest_rank[a]);
             serde_json::json!({
                 "topic": c.topic(t),
                 "parent": g.topic_parent[t].map(|p| c.topic(p)),
@@ -802,7 +804,6 @@ fn fill_print(ctx: &mut Context, g: &SiteGraph) {
             })
         })
         .collect();
-    let full = g.articles.len() <= PRINT_FULL_TEXT_MAX;
     let sources: Vec<_> = g
         .by_date
         .iter()
@@ -962,46 +963,58 @@ pub fn render_all(g: &SiteGraph, tera: &Tera, sink: &dyn Sink, overrides: &[(Str
         authors: &g.config.authors,
     };
     let pages = pages(g);
-    let mut errors: Vec<RenderError> = pages
-        .par_iter()
-        .filter_map(|page| {
-            let path = page.path(g);
-            let root = if matches!(page, Page::NotFound) { String::new() } else { root_of(&path) };
-            let mut ctx = Context::new();
-            ctx.insert("site", &site);
-            ctx.insert("root", &root);
-            ctx.insert("path", &path);
-            ctx.insert("section", page.section());
-            ctx.insert("title", &page_title(g, page));
-            ctx.insert("description", &page_description(g, page));
-            ctx.insert(
-                "canonical",
-                &g.config.site_url.as_ref().map(|u| format!("{u}{}", path.trim_end_matches("index.html"))),
-            );
-            ctx.insert("site_url", &g.config.site_url);
-            // 404.html is served at any depth: under a sub-path, links resolve from the site's base.
-            let base_href = match page {
-                Page::NotFound => g
-                    .config
-                    .site_url
-                    .as_deref()
-                    .and_then(|u| u.split_once("://"))
-                    .map(|(_, rest)| rest.find('/').map_or("/".to_string(), |i| rest[i..].to_string())),
-                _ => None,
-            };
-            ctx.insert("base_href", &base_href);
-            fill(&mut ctx, &c, page);
-            match tera.render(page.template(), &ctx) {
-                Ok(html) => sink.write(&path, html.as_bytes()).err().map(|source| RenderError::Write { path, source }),
-                Err(e) => Some(RenderError::Template {
-                    template: page.template().into(),
-                    page: path,
-                    message: tera_message(&e),
-                }),
-            }
-        })
-        .collect();
-    let mut files: Vec<(String, Vec<u8>)> = vec![];
+    // The search index and the exports are built while the pages render.
+    let render_pages = || -> Vec<RenderError> {
+        pages
+            .par_iter()
+            .filter_map(|page| {
+                let path = page.path(g);
+                let root = if matches!(page, Page::NotFound) { String::new() } else { root_of(&path) };
+                let mut ctx = Context::new();
+                ctx.insert("site", &site);
+                ctx.insert("root", &root);
+                ctx.insert("path", &path);
+                ctx.insert("section", page.section());
+                ctx.insert("title", &page_title(g, page));
+                ctx.insert("description", &page_description(g, page));
+                ctx.insert(
+                    "canonical",
+                    &g.config.site_url.as_ref().map(|u| format!("{u}{}", path.trim_end_matches("index.html"))),
+                );
+                ctx.insert("site_url", &g.config.site_url);
+                // 404.html is served at any depth: under a sub-path, links resolve from the site's base.
+                let base_href = match page {
+                    Page::NotFound => g
+                        .config
+                        .site_url
+                        .as_deref()
+                        .and_then(|u| u.split_once("://"))
+                        .map(|(_, rest)| rest.find('/').map_or("/".to_string(), |i| rest[i..].to_string())),
+                    _ => None,
+                };
+                ctx.insert("base_href", &base_href);
+                fill(&mut ctx, &c, page);
+                match tera.render(page.template(), &ctx) {
+                    Ok(html) => {
+                        sink.write(&path, html.as_bytes()).err().map(|source| RenderError::Write { path, source })
+                    }
+                    Err(e) => Some(RenderError::Template {
+                        template: page.template().into(),
+                        page: path,
+                        message: tera_message(&e),
+                    }),
+                }
+            })
+            .collect()
+    };
+    let generated = || -> Vec<(String, Vec<u8>)> {
+        let mut files = vec![("search/index.js".to_string(), crate::search::index_js(g).into_bytes())];
+        files.extend(crate::export::files(g));
+        files
+    };
+    let (mut errors, generated) = rayon::join(render_pages, generated);
+
+    let mut files: Vec<(String, Vec<u8>)> = generated;
     let mut assets: BTreeMap<&str, &str> = DEFAULT_ASSETS.iter().copied().collect();
     for (name, text) in overrides {
         if let Some(n) = name.strip_prefix("assets/") {
@@ -1012,8 +1025,6 @@ pub fn render_all(g: &SiteGraph, tera: &Tera, sink: &dyn Sink, overrides: &[(Str
         files.push((format!("assets/{name}"), text.as_bytes().to_vec()));
     }
     files.push(("assets/highlight.css".into(), crate::markdown::highlight::css().into_bytes()));
-    files.push(("search/index.js".into(), crate::search::index_js(g).into_bytes()));
-    files.extend(crate::export::files(g));
     for (path, bytes) in files {
         if let Err(source) = sink.write(&path, &bytes) {
             errors.push(RenderError::Write { path, source });

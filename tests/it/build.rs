@@ -240,3 +240,13 @@ fn build_prints_one_summary_line_and_no_progress_when_not_on_a_terminal() {
     let run = dossier(d.path(), &["check"]);
     assert_eq!(run.stderr.lines().count(), 1, "{:?}", run.stderr);
 }
+
+#[test]
+fn timings_name_every_stage() {
+    let d = fixture("basic");
+    let run = dossier(d.path(), &["build", "--timings"]);
+    assert_eq!(run.code, 0);
+    let stages: Vec<&str> =
+        run.stderr.lines().filter_map(|l| l.strip_prefix("  ")).filter_map(|l| l.split_whitespace().next()).collect();
+    assert_eq!(stages, ["config", "load", "parse", "markdown", "graph", "templates", "render", "write", "total"]);
+}

