@@ -212,3 +212,25 @@ fn site_url_from_the_environment_wins_for_deploys() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("DOSSIER_SITE_URL `octo.github.io` is not an absolute http(s) URL"), "{}", run.stderr);
 }
+
+#[test]
+fn past_the_print_limit_sources_are_listed_and_citations_point_at_the_site() {
+    let d = fixture("basic");
+    let arts = d.path().join("content/articles");
+    for i in 0..dossier::render::PRINT_FULL_TEXT_MAX {
+        fs::write(
+            arts.join(format!("gen-{i}.md")),
+            format!(
+                "---\ntitle: Generated {i}\npublisher: daily\npublished: 2020-01-01\noriginal: https://example.org/{i}\nsummary: S.\nevents:\n  - id: airlift\n    date: 2019-11-27\n    title: The airlift\n    quote: \"number {i} came\"\n---\nThe number {i} came home.\n"
+            ),
+        )
+        .unwrap();
+    }
+    let run = dossier(d.path(), &["check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(dossier(d.path(), &["build"]).code, 0);
+    let html = read(d.path().join("book/print/index.html"));
+    assert!(html.contains("each is listed with a link to its page rather than printed in full"));
+    assert!(html.contains(r#"href="../sources/gen-7/index.html#p1""#), "citations go to the site");
+    assert!(!html.contains(r#"id="s-gen-7--p1""#));
+}
