@@ -221,7 +221,7 @@ fn past_the_print_limit_sources_are_listed_and_citations_point_at_the_site() {
         fs::write(
             arts.join(format!("gen-{i}.md")),
             format!(
-                "---\ntitle: Generated {i}\npublisher: daily\npublished: 2020-01-01\noriginal: https://example.org/{i}\nsummary: S.\nevents:\n  - id: airlift\n    date: 2019-11-27\n    title: The airlift\n    quote: \"number {i} came\"\n---\nThe number {i} came home.\n"
+                "---\ntitle: Generated {i}\npublisher: daily\npublished: 2020-01-01\noriginal: https://example.org/{i}\nsummary: S.\nevents:\n  - id: gen-{i}\n    date: 2019-11-27\n    title: Event {i}\n    quote: \"number {i} came\"\n---\nThe number {i} came home.\n"
             ),
         )
         .unwrap();
