@@ -134,6 +134,17 @@ impl Config {
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let (line, col) = e.span().map_or((1, 1), |s| line_col(text, s.start));
             let (message, help) = explain_serde_message(e.message());
+            let help = help.or_else(|| {
+                let m = message.to_lowercase();
+                Some(if m.contains("invalid type") {
+                    "check the value's type: text in quotes, true/false, or a list [\"a\", \"b\"] (see the README)"
+                        .into()
+                } else if m.contains("string") {
+                    "a quoted value is never closed on its line: end it with the same quote mark".into()
+                } else {
+                    "book.toml is TOML: `key = \"value\"` lines under [book], [build], [site] and [[briefings]]".into()
+                })
+            });
             vec![Diagnostic::error(path, line, col, message).with_help_opt(help)]
         })?;
         let mut diags = vec![];

@@ -122,19 +122,39 @@ pub struct Parsed {
     pub diags: Vec<Diagnostic>,
 }
 
+/// A required text value: a string (numbers are taken as written), never
+/// empty (`null`, `~` or nothing after the colon), a list or a table.
+fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    use serde::de::Error;
+    match Value::deserialize(d)? {
+        Value::String(s) => Ok(s),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        // Reported as empty by `nonempty`, at the key's own line.
+        Value::Null => Ok(String::new()),
+        Value::Sequence(_) => Err(D::Error::custom("invalid type: sequence, expected a string")),
+        Value::Mapping(_) => Err(D::Error::custom("invalid type: map, expected a string")),
+        Value::Tagged(_) => Err(D::Error::custom("invalid type: tagged value, expected a string")),
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawArticle {
+    #[serde(deserialize_with = "text")]
     title: String,
+    #[serde(deserialize_with = "text")]
     publisher: String,
     #[serde(default)]
     author: Option<String>,
     published: Value,
     #[serde(default)]
     published_note: Option<String>,
+    #[serde(deserialize_with = "text")]
     original: String,
     #[serde(default)]
     url: Option<String>,
+    #[serde(deserialize_with = "text")]
     summary: String,
     #[serde(default)]
     topics: Vec<String>,
@@ -149,11 +169,13 @@ struct RawArticle {
 struct RawEvent {
     id: String,
     date: Value,
+    #[serde(deserialize_with = "text")]
     title: String,
     #[serde(default)]
     figures: BTreeMap<String, Value>,
     #[serde(default)]
     claims: BTreeMap<String, Value>,
+    #[serde(deserialize_with = "text")]
     quote: String,
     #[serde(default)]
     planned: bool,
@@ -163,11 +185,13 @@ struct RawEvent {
 #[serde(deny_unknown_fields)]
 struct RawEntity {
     kind: EntityKind,
+    #[serde(deserialize_with = "text")]
     name: String,
     #[serde(default)]
     aliases: Vec<String>,
     #[serde(default)]
     role: Option<String>,
+    #[serde(deserialize_with = "text")]
     summary: String,
     #[serde(default)]
     url: Option<String>,
@@ -176,7 +200,9 @@ struct RawEntity {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTopic {
+    #[serde(deserialize_with = "text")]
     title: String,
+    #[serde(deserialize_with = "text")]
     summary: String,
     #[serde(default)]
     parent: Option<String>,
@@ -270,9 +296,30 @@ fn yaml_error(e: serde_yaml::Error, split: &Split, path: &Path) -> Diagnostic {
     }
     // serde_yaml prefixes the key path ("events[0].date: invalid type ...").
     let (field, rest) = match raw.split_once(": ") {
-        Some((p, r)) if !p.contains(' ') && !p.is_empty() => (Some(p), r),
+        Some((p, r)) if !p.contains(' ') && !p.is_empty() => (Some(p.to_string()), r),
         _ => (None, raw.as_str()),
     };
+    // Our own checks of a value (see `text`) carry no key path: take the key
+    // from the line the error points at.
+    let ours = rest.starts_with("is empty") || rest.starts_with("invalid type");
+    if ours {
+        // Point at the value, as serde_yaml does for its own type errors.
+        if let Some(l) = line.checked_sub(split.yaml_line).and_then(|i| split.yaml.lines().nth(i)) {
+            if let Some(colon) = l.find(':') {
+                let after = &l[colon + 1..];
+                let value = after.len() - after.trim_start().len();
+                col = if after.trim().is_empty() { colon + 2 } else { colon + 2 + value };
+            }
+        }
+    }
+    let field = field.or_else(|| {
+        if !ours {
+            return None;
+        }
+        let l = split.yaml.lines().nth(line.checked_sub(split.yaml_line)?)?;
+        let key = l.trim_start().trim_start_matches("- ").split_once(':')?.0.trim();
+        (!key.is_empty() && !key.contains(' ')).then(|| key.to_string())
+    });
     let (message, mut help) = explain_serde_message(rest);
     if help.is_none() {
         let lower = rest.to_lowercase();
@@ -288,7 +335,10 @@ fn yaml_error(e: serde_yaml::Error, split: &Split, path: &Path) -> Diagnostic {
     }
     let known = message.starts_with("unknown") || message.starts_with("missing") || message.starts_with("invalid type");
     let message = match (field, known) {
-        (Some(f), _) if !message.starts_with("unknown field") => format!("`{f}`: {message}"),
+        (Some(f), _) if !message.starts_with("unknown field") => format!("`{f}` {message}")
+            .replace("` is empty", "` is empty")
+            .replacen(&format!("`{f}` invalid"), &format!("`{f}`: invalid"), 1)
+            .replacen(&format!("`{f}` unknown"), &format!("`{f}`: unknown"), 1),
         (_, true) => message,
         _ => format!("invalid front matter: {message}"),
     };
@@ -345,9 +395,38 @@ fn check_id(id: &str, what: &str, line: usize, path: &Path, diags: &mut Vec<Diag
     }
 }
 
+/// A web address from front matter: http(s) only, so that no `javascript:`
+/// or `data:` value ever becomes a live link. `original` may also be a file
+/// name (no scheme).
+fn web_address(s: &str, field: &str, file_name_ok: bool, split: &Split, path: &Path, diags: &mut Vec<Diagnostic>) {
+    let t = s.trim().to_ascii_lowercase();
+    let has_scheme = t.split_once(':').is_some_and(|(scheme, _)| {
+        !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    });
+    let ok = t.is_empty() || t.starts_with("https://") || t.starts_with("http://") || (file_name_ok && !has_scheme);
+    if !ok {
+        diags.push(
+            Diagnostic::error(
+                path,
+                line_of(split, &format!("{field}:"), 0),
+                1,
+                format!("`{field}` must be an http(s) address"),
+            )
+            .with_help(if file_name_ok {
+                "write https://… or the name of a file under content/originals/"
+            } else {
+                "write the full address, starting with https://"
+            }),
+        );
+    }
+}
+
 fn nonempty(s: &str, field: &str, split: &Split, path: &Path, diags: &mut Vec<Diagnostic>) {
     if s.trim().is_empty() {
-        diags.push(Diagnostic::error(path, line_of(split, &format!("{field}:"), 0), 1, format!("`{field}` is empty")));
+        diags.push(
+            Diagnostic::error(path, line_of(split, &format!("{field}:"), 0), 1, format!("`{field}` is empty"))
+                .with_help(format!("write a value after `{field}:`")),
+        );
     }
 }
 
@@ -357,6 +436,11 @@ pub fn parse_article(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<A
     let split = split(&file.text, path).map_err(|d| diags.push(d)).ok()?;
     let raw: RawArticle = serde_yaml::from_str(split.yaml).map_err(|e| diags.push(yaml_error(e, &split, path))).ok()?;
     nonempty(&raw.title, "title", &split, path, diags);
+    nonempty(&raw.publisher, "publisher", &split, path, diags);
+    nonempty(&raw.original, "original", &split, path, diags);
+    nonempty(&raw.summary, "summary", &split, path, diags);
+    web_address(&raw.original, "original", true, &split, path, diags);
+    web_address(raw.url.as_deref().unwrap_or(""), "url", false, &split, path, diags);
     let published = date(&raw.published, line_of(&split, "published:", 0), path, diags);
     let publisher = Ref { line: line_of(&split, "publisher:", 0), id: raw.publisher };
     let topics = raw
@@ -462,6 +546,8 @@ pub fn parse_entity(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<En
     let split = split(&file.text, path).map_err(|d| diags.push(d)).ok()?;
     let raw: RawEntity = serde_yaml::from_str(split.yaml).map_err(|e| diags.push(yaml_error(e, &split, path))).ok()?;
     nonempty(&raw.name, "name", &split, path, diags);
+    nonempty(&raw.summary, "summary", &split, path, diags);
+    web_address(raw.url.as_deref().unwrap_or(""), "url", false, &split, path, diags);
     Some(Entity {
         id,
         path: path.clone(),
@@ -481,6 +567,7 @@ pub fn parse_topic(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<Top
     let split = split(&file.text, path).map_err(|d| diags.push(d)).ok()?;
     let raw: RawTopic = serde_yaml::from_str(split.yaml).map_err(|e| diags.push(yaml_error(e, &split, path))).ok()?;
     nonempty(&raw.title, "title", &split, path, diags);
+    nonempty(&raw.summary, "summary", &split, path, diags);
     Some(Topic {
         id,
         path: path.clone(),

@@ -66,7 +66,17 @@ fn walk(root: &Path, dir: &Path, diags: &mut Vec<Diagnostic>, mut f: impl FnMut(
                 ))
             }
             Ok(e) if e.file_type().is_file() => f(e.path(), rel(root, e.path()), diags),
-            Ok(_) => {}
+            Ok(e) if e.file_type().is_dir() => {}
+            // A FIFO, socket or device: reading it could block or never end.
+            Ok(e) => diags.push(
+                Diagnostic::warning(
+                    rel(root, e.path()),
+                    1,
+                    1,
+                    "not a regular file (a pipe, socket or device): skipped",
+                )
+                .with_help("content holds plain files only; replace it with a copy of the file"),
+            ),
             Err(err) => {
                 let p = err.path().map(|p| rel(root, p)).unwrap_or_else(|| rel(root, dir));
                 diags.push(

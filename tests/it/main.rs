@@ -4,6 +4,7 @@
 mod build;
 mod errors;
 mod graph;
+mod hostile;
 mod publish;
 
 use std::collections::BTreeMap;
