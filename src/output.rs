@@ -129,8 +129,10 @@ impl Staging {
             fs::remove_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
         }
         fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
-        fs::write(dir.join(MARK), b"made by dossier\n").map_err(|e| io_err(&dir, e))?;
-        Ok(Staging { out: out.to_path_buf(), dir, done: false })
+        // From here on, dropping the value removes the folder, whatever fails.
+        let staging = Staging { out: out.to_path_buf(), dir, done: false };
+        fs::write(staging.dir.join(MARK), b"made by dossier\n").map_err(|e| io_err(&staging.dir, e))?;
+        Ok(staging)
     }
 
     pub fn dir(&self) -> &Path {
