@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# A full disk, for real: a build into a nearly full tmpfs must fail with a
-# clear error (exit 2), leave the previous output byte-identical and leave
-# no staging folder behind. Needs root (to mount a tmpfs); CI runs it.
+# A full disk and a read-only output, for real: a build into a full tmpfs,
+# or one remounted read-only, must fail with a clear error (exit 2), leave
+# the previous output byte-identical and leave no staging folder behind.
+# Needs root (to mount a tmpfs); CI runs it.
 #
 #   scripts/fault-check.sh [path/to/dossier-binary]
 set -euo pipefail
@@ -44,8 +45,22 @@ for leave_kb in 0 64; do
   rm -f "$mnt/filler"
 done
 
+# A read-only output folder (the whole file system, as root cannot be stopped
+# by permission bits): a clear error, nothing changed.
+mount -o remount,ro "$mnt"
+set +e
+"$bin" --root "$work/dossier" build --out "$mnt/site" > "$work/out.txt" 2> "$work/err.txt"
+code=$?
+set -e
+echo "-- read-only: $(tail -1 "$work/err.txt")"
+[ "$code" -eq 2 ] || { echo "FAIL: exit $code on a read-only output, expected 2"; fail=1; }
+grep -qi "read-only file system" "$work/err.txt" || { echo "FAIL: the error does not say the output is read-only"; fail=1; }
+after=$(cd "$mnt/site" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum)
+[ "$before" = "$after" ] || { echo "FAIL: the read-only output changed"; fail=1; }
+mount -o remount,rw "$mnt"
+
 # Room again: the next build succeeds and shows the change.
 "$bin" --root "$work/dossier" build --out "$mnt/site" >/dev/null 2>&1 || { echo "FAIL: the build after freeing space failed"; fail=1; }
 grep -q "Alpha reports the airlift (round 2) (round 1)" "$mnt/site/sources/alpha/index.html" || { echo "FAIL: the rebuilt site lacks the change"; fail=1; }
-[ $fail -eq 0 ] && echo "full disk: exit 2, clear error, previous output intact, no staging left; recovered once space was freed"
+[ $fail -eq 0 ] && echo "full disk and read-only output: exit 2, clear error, previous output intact, no staging left; recovered afterwards"
 exit $fail

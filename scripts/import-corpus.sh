@@ -2,9 +2,10 @@
 # Real-world content for `dossier import`: the documentation site of Hugo
 # itself (Hugo layout, YAML/TOML front matter, shortcodes, page bundles,
 # section pages), from Debian's source package, imported and built; then
-# every Markdown file of the Hugo source tree as a plain folder of posts
-# (READMEs and notes without front matter: each must be reported, none may
-# panic). Prints counts and times. Needs apt (for the source package).
+# every Markdown file of the Hugo source tree, and of Docker's (docs with
+# Hugo-style front matter, READMEs, notes), as plain folders of posts: each
+# file that cannot be converted must be reported, none may panic. Prints
+# counts and times. Needs apt (for the source packages).
 #
 #   scripts/import-corpus.sh        # work in target/import-corpus/
 set -euo pipefail
@@ -22,6 +23,10 @@ if ! ls "$work"/hugo-*/docs/content >/dev/null 2>&1; then
   fi
   apt-get update -qq
   (cd "$work" && apt-get source --download-only -qq hugo >/dev/null 2>&1 && tar xf hugo_*.orig.tar.*)
+fi
+if [ ! -d "$work/docker" ]; then
+  (cd "$work" && apt-get source --download-only -qq docker.io >/dev/null 2>&1 && mkdir -p docker \
+    && for f in docker.io_*.orig*.tar.*; do tar xf "$f" -C docker; done)
 fi
 src=$(ls -d "$PWD/$work"/hugo-*/ | head -1)
 
@@ -53,3 +58,4 @@ run() { # name, import args...
 
 run hugo-docs --drafts "${src}docs"
 run hugo-tree "$src"
+run docker-tree "$PWD/$work/docker"

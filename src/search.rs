@@ -49,14 +49,48 @@ fn words(text: &str, shown: &str) -> String {
     out
 }
 
+/// Past this many sources, words that many sources share are left out of the
+/// full-text part of the index (see [`common_words`]).
+pub const TRIM_FROM: usize = 200;
+/// Full-text words kept per source, at most.
+pub const WORDS_PER_SOURCE: usize = 400;
+
+/// Words found in more than one source in fifty (at least four sources):
+/// at 10,000 sources such a word matches hundreds of them and ranks none,
+/// while it makes most of the index. Titles and snippets still hold them.
+fn common_words<'a>(bodies: &'a [String]) -> std::collections::HashSet<&'a str> {
+    let mut df: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for b in bodies {
+        for w in b.split(' ').filter(|w| !w.is_empty()) {
+            *df.entry(w).or_default() += 1;
+        }
+    }
+    let limit = (bodies.len() / 50).max(4);
+    df.into_iter().filter(|&(_, n)| n > limit).map(|(w, _)| w).collect()
+}
+
 pub fn docs(g: &SiteGraph) -> String {
     let mut docs = vec![];
+    let mut sources = vec![];
     for &a in &g.by_date {
         let art = &g.articles[a];
         let body: Vec<&str> = g.rendered[a].paragraphs.iter().map(|p| p.text.as_str()).collect();
         let body = body.join(" ");
         let x = truncate(&format!("{} {}", art.summary, body), SNIPPET_TEXT);
         let w = words(&body, &x);
+        sources.push((a, x, w));
+    }
+    if sources.len() > TRIM_FROM {
+        let all: Vec<String> = sources.iter().map(|(_, _, w)| w.clone()).collect();
+        let common = common_words(&all);
+        for (_, _, w) in &mut sources {
+            let kept: Vec<&str> =
+                w.split(' ').filter(|x| !x.is_empty() && !common.contains(x)).take(WORDS_PER_SOURCE).collect();
+            *w = kept.join(" ");
+        }
+    }
+    for (a, x, w) in sources {
+        let art = &g.articles[a];
         docs.push(Doc {
             t: &art.title,
             k: "source",
@@ -112,5 +146,21 @@ pub fn docs(g: &SiteGraph) -> String {
 /// `search/index.js`: assigns the documents to a global the search script reads.
 pub fn index_js(g: &SiteGraph) -> String {
     // `</` is escaped so the data can never close a script element.
-    format!("window.DOSSIER_SEARCH = {};\n", docs(g).replace("</", "<\\/"))
+    // U+2028/2029 are escaped too: older engines end a string at them.
+    let json = docs(g).replace("</", "<\\/").replace('\u{2028}', "\\u2028").replace('\u{2029}', "\\u2029");
+    format!("window.DOSSIER_SEARCH = {json};\n")
+}
+
+#[cfg(test)]
+mod trim_tests {
+    use super::*;
+
+    #[test]
+    fn words_most_sources_share_are_common_rare_ones_are_not() {
+        let mut bodies: Vec<String> = (0..300).map(|i| format!("children returned word{i}")).collect();
+        bodies.push("rusafa children".into());
+        let common = common_words(&bodies);
+        assert!(common.contains("children") && common.contains("returned"));
+        assert!(!common.contains("rusafa") && !common.contains("word7"));
+    }
 }
