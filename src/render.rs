@@ -173,6 +173,21 @@ struct ReportView<'a> {
 struct VersionView<'a> {
     value: &'a str,
     reports: Vec<ReportView<'a>>,
+    /// Reports of this version left out (source pages show a few).
+    more: usize,
+}
+
+/// An event in brief, as a source page lists it.
+#[derive(Serialize)]
+struct EventBrief<'a> {
+    id: &'a str,
+    path: String,
+    title: &'a str,
+    date: String,
+    iso: String,
+    /// How many sources report it, this one included.
+    sources: usize,
+    disputed: bool,
 }
 
 #[derive(Serialize)]
@@ -364,6 +379,11 @@ impl<'g> Ctx<'g> {
     }
 
     fn discrepancy(&self, d: usize) -> DiscrepancyView<'g> {
+        self.discrepancy_capped(d, usize::MAX)
+    }
+
+    /// A discrepancy with at most `cap` reports per version.
+    fn discrepancy_capped(&self, d: usize, cap: usize) -> DiscrepancyView<'g> {
         let disc: &Discrepancy = &self.g.discrepancies[d];
         let ev = &self.g.events[disc.event];
         let anchor = format!("d-{}-{}", ev.id, crate::frontmatter::slugify(&disc.key));
@@ -383,7 +403,8 @@ impl<'g> Ctx<'g> {
                 .iter()
                 .map(|(v, rs)| VersionView {
                     value: v,
-                    reports: rs.iter().map(|&i| self.report(&ev.reports[i])).collect(),
+                    reports: rs.iter().take(cap).map(|&i| self.report(&ev.reports[i])).collect(),
+                    more: rs.len().saturating_sub(cap),
                 })
                 .collect(),
         }
@@ -583,6 +604,8 @@ fn fill(ctx: &mut Context, c: &Ctx, page: &Page) {
         Page::Source(a) => {
             let art = &g.articles[a];
             let r = &g.rendered[a];
+            // Other sources on the same events, newest first; a widely reported
+            // event must not make every source page list every other source.
             let mut others: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
             for &e in &g.article_events[a] {
                 for rep in &g.events[e].reports {
@@ -591,13 +614,31 @@ fn fill(ctx: &mut Context, c: &Ctx, page: &Page) {
                     }
                 }
             }
+            let mut others: Vec<(usize, Vec<&str>)> = others.into_iter().collect();
+            others.sort_by_key(|(o, _)| g.newest_rank[*o]);
+            let others_more = others.len().saturating_sub(SOURCE_PAGE_OTHERS);
+            others.truncate(SOURCE_PAGE_OTHERS);
             let mut discs = vec![];
             for &e in &g.article_events[a] {
                 for &d in &g.events[e].discrepancies {
-                    discs.push(c.discrepancy(d));
+                    discs.push(c.discrepancy_capped(d, SOURCE_PAGE_REPORTS));
                 }
             }
-            let events: Vec<EventView> = g.article_events[a].iter().map(|&e| c.event(e)).collect();
+            let events: Vec<EventBrief> = g.article_events[a]
+                .iter()
+                .map(|&e| {
+                    let ev = &g.events[e];
+                    EventBrief {
+                        id: &ev.id,
+                        path: c.event_path(&ev.id),
+                        title: &ev.title,
+                        date: ev.date.to_string(),
+                        iso: ev.date.iso_start(),
+                        sources: ev.reports.len(),
+                        disputed: !ev.discrepancies.is_empty(),
+                    }
+                })
+                .collect();
             // This article's own statement of each event.
             let own: Vec<ReportView> = g.article_events[a]
                 .iter()
@@ -622,6 +663,7 @@ fn fill(ctx: &mut Context, c: &Ctx, page: &Page) {
             ctx.insert("events", &events);
             ctx.insert("own_reports", &own);
             ctx.insert("discrepancies", &discs);
+            ctx.insert("other_sources_more", &others_more);
             ctx.insert(
                 "other_sources",
                 &others
@@ -738,6 +780,11 @@ fn fill(ctx: &mut Context, c: &Ctx, page: &Page) {
         Page::Briefing(b) => fill_briefing(ctx, g, b),
     }
 }
+
+/// On a source page: other sources on its events, at most (newest first).
+pub const SOURCE_PAGE_OTHERS: usize = 30;
+/// On a source page: reports shown per version of a disagreement, at most.
+pub const SOURCE_PAGE_REPORTS: usize = 5;
 
 /// Sources shown in full on `/print/`; past this many the page lists them
 /// and links to their pages instead (a printable page of thousands of

@@ -58,7 +58,7 @@ pub const WORDS_PER_SOURCE: usize = 400;
 /// Words found in more than one source in fifty (at least four sources):
 /// at 10,000 sources such a word matches hundreds of them and ranks none,
 /// while it makes most of the index. Titles and snippets still hold them.
-fn common_words<'a>(bodies: &'a [String]) -> std::collections::HashSet<&'a str> {
+fn common_words(bodies: &[String]) -> std::collections::HashSet<&str> {
     let mut df: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for b in bodies {
         for w in b.split(' ').filter(|w| !w.is_empty()) {
