@@ -250,3 +250,26 @@ fn timings_name_every_stage() {
         run.stderr.lines().filter_map(|l| l.strip_prefix("  ")).filter_map(|l| l.split_whitespace().next()).collect();
     assert_eq!(stages, ["config", "load", "parse", "markdown", "graph", "templates", "render", "write", "total"]);
 }
+
+#[test]
+fn a_widely_reported_event_keeps_source_pages_small() {
+    let d = fixture("basic");
+    for i in 0..40 {
+        fs::write(
+            d.path().join(format!("content/articles/wide-{i:02}.md")),
+            format!("---\ntitle: Wide {i}\npublisher: daily\npublished: 2020-02-{:02}\noriginal: https://example.org/{i}\nsummary: S.\nevents:\n  - id: airlift\n    date: 2019-11-27\n    title: The airlift\n    figures: {{ children: {} }}\n    quote: \"number {i} came\"\n---\nThe number {i} came home.\n", 1 + i % 28, 14 + i % 2),
+        )
+        .unwrap();
+    }
+    assert_eq!(dossier(d.path(), &["build"]).code, 0);
+    let page = read(d.path().join("book/sources/wide-00/index.html"));
+    // 41 other sources report the airlift: the 30 newest are listed, then a count.
+    assert_eq!(page.matches("<span class=\"summary\">On: ").count(), 30);
+    assert!(page.contains("And 11 more: see each event on the"), "other sources capped");
+    assert!(page.contains("also reported by <a href=\"../../timeline/index.html#e-airlift\">41 other sources</a>"));
+    // The disagreement on children: five reports per version, then a link to the rest.
+    assert!(page.contains("more sources</a>"), "versions capped");
+    // The timeline still lists every report.
+    let timeline = read(d.path().join("book/timeline/index.html"));
+    assert!(timeline.matches("Wide ").count() >= 40);
+}
