@@ -276,6 +276,11 @@ pub fn build(config: Config, parsed: Parsed, diags: &mut Vec<Diagnostic>) -> Sit
             )
         })
         .collect();
+    // The Markdown source is not needed once rendered: free it (a tenth of
+    // the memory of a large build).
+    for a in &mut articles {
+        a.body = String::new();
+    }
     let plain = Matcher::empty();
     let page_html = |body: &str| {
         markdown::render(
@@ -291,15 +296,17 @@ pub fn build(config: Config, parsed: Parsed, diags: &mut Vec<Diagnostic>) -> Sit
     // Mentions, both ways.
     let mut entity_mentions: Vec<Vec<MentionRef>> = vec![vec![]; entities.len()];
     let mut article_entities = vec![vec![]; articles.len()];
-    for (a, r) in rendered.iter().enumerate() {
-        for m in &r.mentions {
+    let mut rendered = rendered;
+    for (a, r) in rendered.iter_mut().enumerate() {
+        for m in &mut r.mentions {
             if !article_entities[a].contains(&m.entity) {
                 article_entities[a].push(m.entity);
             }
             entity_mentions[m.entity].push(MentionRef {
                 article: a,
                 paragraph: m.paragraph,
-                sentence: m.sentence.clone(),
+                // Moved, not copied: the sentence lives once, on the entity's side.
+                sentence: std::mem::take(&mut m.sentence),
             });
         }
     }
