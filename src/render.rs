@@ -177,6 +177,15 @@ struct VersionView<'a> {
     more: usize,
 }
 
+/// A disagreement as an event names it: what and where, not the versions.
+#[derive(Serialize)]
+struct DiscrepancyRef {
+    anchor: String,
+    path: String,
+    kind: &'static str,
+    key: String,
+}
+
 /// An event in brief, as a source page lists it.
 #[derive(Serialize)]
 struct EventBrief<'a> {
@@ -216,7 +225,7 @@ struct EventView<'a> {
     reports: Vec<ReportView<'a>>,
     topics: Vec<&'a str>,
     entities: Vec<EntityCard<'a>>,
-    discrepancies: Vec<DiscrepancyView<'a>>,
+    discrepancies: Vec<DiscrepancyRef>,
 }
 
 #[derive(Serialize)]
@@ -382,6 +391,21 @@ impl<'g> Ctx<'g> {
         self.discrepancy_capped(d, usize::MAX)
     }
 
+    fn discrepancy_ref(&self, d: usize) -> DiscrepancyRef {
+        let disc: &Discrepancy = &self.g.discrepancies[d];
+        let ev = &self.g.events[disc.event];
+        let anchor = format!("d-{}-{}", ev.id, crate::frontmatter::slugify(&disc.key));
+        DiscrepancyRef {
+            path: match self.links {
+                Links::Site => format!("discrepancies/index.html#{anchor}"),
+                _ => format!("#{anchor}"),
+            },
+            anchor,
+            kind: disc.kind.as_str(),
+            key: label(&disc.key),
+        }
+    }
+
     /// A discrepancy with at most `cap` reports per version.
     fn discrepancy_capped(&self, d: usize, cap: usize) -> DiscrepancyView<'g> {
         let disc: &Discrepancy = &self.g.discrepancies[d];
@@ -432,7 +456,7 @@ impl<'g> Ctx<'g> {
             reports: ev.reports.iter().map(|r| self.report(r)).collect(),
             topics: ev.topics.iter().map(|&t| self.g.topics[t].id.as_str()).collect(),
             entities: ev.entities.iter().map(|&x| self.entity(x)).collect(),
-            discrepancies: ev.discrepancies.iter().map(|&d| self.discrepancy(d)).collect(),
+            discrepancies: ev.discrepancies.iter().map(|&d| self.discrepancy_ref(d)).collect(),
         }
     }
 
