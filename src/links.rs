@@ -96,11 +96,12 @@ pub fn check(files: &BTreeMap<String, Vec<u8>>) -> Vec<Diagnostic> {
             } else {
                 resolve(page, path.split('?').next().unwrap_or(path))
             };
-            let line = html[..html.find(&format!("\"{href}\"")).unwrap_or(0)].matches('\n').count() + 1;
+            // Only for a report: finding the line costs a scan of the page.
+            let line = || html[..html.find(&format!("\"{href}\"")).unwrap_or(0)].matches('\n').count() + 1;
             let Some(target) = target else {
                 out.push(Diagnostic::error(
                     format!("(output)/{page}"),
-                    line,
+                    line(),
                     1,
                     format!("link `{href}` leaves the site"),
                 ));
@@ -110,7 +111,7 @@ pub fn check(files: &BTreeMap<String, Vec<u8>>) -> Vec<Diagnostic> {
                 out.push(
                     Diagnostic::error(
                         format!("(output)/{page}"),
-                        line,
+                        line(),
                         1,
                         format!("broken link `{href}`: no file {target}"),
                     )
@@ -123,7 +124,7 @@ pub fn check(files: &BTreeMap<String, Vec<u8>>) -> Vec<Diagnostic> {
                     if !ids.contains(f) {
                         out.push(Diagnostic::error(
                             format!("(output)/{page}"),
-                            line,
+                            line(),
                             1,
                             format!("broken anchor `{href}`: {target} has no id `{f}`"),
                         ));
