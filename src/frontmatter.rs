@@ -34,6 +34,8 @@ pub struct Article {
     /// False when `published` did not parse (a placeholder stands in).
     pub published_known: bool,
     pub original: String,
+    /// Line of `original:` in the file.
+    pub original_line: usize,
     pub url: Option<String>,
     pub summary: String,
     pub topics: Vec<Ref>,
@@ -529,6 +531,7 @@ pub fn parse_article(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<A
         published,
         published_known,
         published_note: raw.published_note,
+        original_line: line_of(&split, "original:", 0),
         original: raw.original,
         url: raw.url.filter(|u| !u.trim().is_empty()),
         summary: raw.summary,

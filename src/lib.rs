@@ -171,6 +171,21 @@ pub fn compile(root: &Path) -> Result<Compiled, Failure> {
             None
         }
     };
+    // An original named by file must be there to be published.
+    let published: std::collections::HashSet<&str> = loaded.originals.iter().map(|a| a.out.as_str()).collect();
+    for art in &graph.articles {
+        if !art.original.contains("://") && !published.contains(format!("originals/{}", art.original).as_str()) {
+            diags.push(
+                Diagnostic::warning(
+                    &art.path,
+                    art.original_line,
+                    1,
+                    format!("original `{}` is not in {}/originals/", art.original, graph.config.content_dir.display()),
+                )
+                .with_help("put the original file there, or write its web address (https://…)"),
+            );
+        }
+    }
     if diags.has_errors() || tera.is_none() {
         return Err(Failure::Content { diagnostics: diags.sorted(), render: render_errors });
     }
