@@ -88,9 +88,9 @@ impl From<Error> for Failure {
     }
 }
 
-/// Where the time went, stage by stage.
+/// Where the time went, stage by stage, and what each template cost.
 #[derive(Debug, Default, Clone)]
-pub struct Timings(pub Vec<(&'static str, Duration)>);
+pub struct Timings(pub Vec<(&'static str, Duration)>, pub Vec<render::TemplateCost>);
 
 impl Timings {
     fn stage<T>(&mut self, name: &'static str, f: impl FnOnce() -> T) -> T {
@@ -107,6 +107,18 @@ impl std::fmt::Display for Timings {
         for (name, d) in &self.0 {
             let pct = if total.is_zero() { 0.0 } else { d.as_secs_f64() * 100.0 / total.as_secs_f64() };
             writeln!(f, "  {name:<10} {:>9.1} ms  {pct:>5.1}%", d.as_secs_f64() * 1000.0)?;
+            if *name == "render" {
+                for c in &self.1 {
+                    writeln!(
+                        f,
+                        "    {:<16} {:>6} pages {:>9.1} ms {:>8.1} MiB",
+                        c.template,
+                        c.pages,
+                        c.time.as_secs_f64() * 1000.0,
+                        c.bytes as f64 / 1_048_576.0
+                    )?;
+                }
+            }
         }
         write!(f, "  {:<10} {:>9.1} ms", "total", total.as_secs_f64() * 1000.0)
     }
@@ -206,7 +218,8 @@ impl Compiled {
     /// Renders every page and copies every asset into `sink`.
     pub fn render(&mut self, sink: &dyn Sink) -> Result<(), Failure> {
         let t = Instant::now();
-        let mut errors = render::render_all(&self.graph, &self.tera, sink, &self.template_overrides);
+        let (mut errors, costs) = render::render_all(&self.graph, &self.tera, sink, &self.template_overrides);
+        self.timings.1 = costs;
         for a in &self.assets {
             if let Err(source) = sink.write(&a.out, &a.bytes) {
                 errors.push(RenderError::Write { path: a.out.clone(), source });

@@ -41,6 +41,7 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
     ("print.html", include_str!("../templates/print.html")),
     ("briefings.html", include_str!("../templates/briefings.html")),
     ("briefing.html", include_str!("../templates/briefing.html")),
+    ("event.html", include_str!("../templates/event.html")),
 ];
 
 /// Static files embedded in the binary, written under `assets/`.
@@ -234,6 +235,19 @@ struct YearView<'a> {
     events: Vec<EventView<'a>>,
 }
 
+/// A year of entries rendered beforehand (`event.html`), as topic and entity
+/// pages list them.
+#[derive(Serialize)]
+struct YearHtml<'a> {
+    year: i32,
+    events: Vec<EntryHtml<'a>>,
+}
+
+#[derive(Serialize)]
+struct EntryHtml<'a> {
+    html: &'a str,
+}
+
 #[derive(Serialize)]
 struct MentionView<'a> {
     source: SourceCard<'a>,
@@ -263,11 +277,20 @@ pub(crate) enum Links {
 pub(crate) struct Ctx<'g> {
     pub(crate) g: &'g SiteGraph,
     pub(crate) links: Links,
+    /// Each event's timeline entry, rendered once through `event.html` for
+    /// pages at `entries_root` (topic and entity pages): an event listed on
+    /// many such pages costs one rendering, not one per page.
+    entries: Vec<String>,
+    entries_root: String,
 }
 
 impl<'g> Ctx<'g> {
     pub(crate) fn new(g: &'g SiteGraph) -> Self {
-        Ctx { g, links: Links::Site }
+        Self::with_links(g, Links::Site)
+    }
+
+    pub(crate) fn with_links(g: &'g SiteGraph, links: Links) -> Self {
+        Ctx { g, links, entries: vec![], entries_root: String::new() }
     }
 
     /// A site page path, as seen from the current document.
@@ -460,6 +483,69 @@ impl<'g> Ctx<'g> {
         }
     }
 
+    /// Renders the timeline entries of `events` through `event.html`, in
+    /// parallel: a timeline of thousands of events renders as fast as its
+    /// entries, not as one huge template context.
+    fn entries(&self, tera: &Tera, root: &str, ids: &str, events: &[usize]) -> Result<Vec<String>, tera::Error> {
+        self.entries_timed(tera, root, ids, events).map(|(html, _)| html)
+    }
+
+    /// [`Ctx::entries`], with the time spent summed over threads.
+    fn entries_timed(
+        &self,
+        tera: &Tera,
+        root: &str,
+        ids: &str,
+        events: &[usize],
+    ) -> Result<(Vec<String>, std::time::Duration), tera::Error> {
+        let nanos = std::sync::atomic::AtomicU64::new(0);
+        let html = events
+            .par_iter()
+            .map(|&e| {
+                let started = std::time::Instant::now();
+                let mut ctx = Context::new();
+                ctx.insert("e", &self.event(e));
+                ctx.insert("root", root);
+                ctx.insert("ids", ids);
+                let html = tera.render("event.html", &ctx);
+                nanos.fetch_add(started.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
+                html
+            })
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok((html, std::time::Duration::from_nanos(nanos.into_inner())))
+    }
+
+    /// Puts the timeline of `events` into `ctx` as `years`, for a page at
+    /// `root` whose template lists it with `ids`: entries rendered once
+    /// beforehand when this page can share them, now otherwise.
+    fn timeline(
+        &self,
+        ctx: &mut Context,
+        tera: &Tera,
+        (root, ids): (&str, &str),
+        events: impl IntoIterator<Item = usize>,
+    ) -> Result<(), tera::Error> {
+        let events: Vec<usize> = events.into_iter().collect();
+        let fresh;
+        let html: Vec<&str> = if !self.entries.is_empty() && root == self.entries_root && !ids.is_empty() {
+            events.iter().map(|&e| self.entries[e].as_str()).collect()
+        } else {
+            fresh = self.entries(tera, root, ids, &events)?;
+            fresh.iter().map(String::as_str).collect()
+        };
+        let mut years: Vec<YearHtml> = vec![];
+        for (&e, html) in events.iter().zip(html) {
+            let year = self.g.events[e].date.year();
+            let entry = EntryHtml { html };
+            match years.last_mut() {
+                Some(y) if y.year == year => y.events.push(entry),
+                _ => years.push(YearHtml { year, events: vec![entry] }),
+            }
+        }
+        ctx.insert("years", &years);
+        Ok(())
+    }
+
     fn years(&self, events: impl IntoIterator<Item = usize>) -> Vec<YearView<'g>> {
         let mut years: Vec<YearView> = vec![];
         for e in events {
@@ -587,7 +673,7 @@ pub fn root_of(path: &str) -> String {
     "../".repeat(path.matches('/').count())
 }
 
-fn fill(ctx: &mut Context, c: &Ctx, page: &Page) {
+fn fill(ctx: &mut Context, tera: &Tera, c: &Ctx, page: &Page, root: &str) -> Result<(), tera::Error> {
     let g = c.g;
     match *page {
         Page::Home => {
@@ -749,7 +835,7 @@ fn fill(ctx: &mut Context, c: &Ctx, page: &Page) {
             ctx.insert("parent", &g.topic_parent[t].map(|p| c.topic(p)));
             ctx.insert("content", &g.topic_html[t]);
             ctx.insert("sources", &arts.iter().map(|&a| c.source(a)).collect::<Vec<_>>());
-            ctx.insert("years", &c.years(events));
+            c.timeline(ctx, tera, (root, "t-"), events)?;
             ctx.insert("involved", &involved);
         }
         Page::Entities => {
@@ -773,17 +859,17 @@ fn fill(ctx: &mut Context, c: &Ctx, page: &Page) {
             ctx.insert("content", &g.entity_html[e]);
             ctx.insert("mentions", &g.entity_mentions[e].iter().map(|m| c.mention(m)).collect::<Vec<_>>());
             ctx.insert("sources", &g.entity_articles[e].iter().map(|&a| c.source(a)).collect::<Vec<_>>());
-            ctx.insert("years", &c.years(g.entity_events[e].iter().copied()));
+            c.timeline(ctx, tera, (root, "n-"), g.entity_events[e].iter().copied())?;
         }
         Page::Timeline => {
-            ctx.insert("years", &c.years(0..g.events.len()));
+            c.timeline(ctx, tera, (root, ""), 0..g.events.len())?;
             ctx.insert("topics", &(0..g.topics.len()).map(|t| c.topic(t)).collect::<Vec<_>>());
         }
         Page::Discrepancies => {
             ctx.insert("discrepancies", &(0..g.discrepancies.len()).map(|d| c.discrepancy(d)).collect::<Vec<_>>());
         }
         Page::Search | Page::NotFound => {}
-        Page::Print => fill_print(ctx, g),
+        Page::Print => fill_print(ctx, tera, g)?,
         Page::Briefings => {
             let list: Vec<_> = g
                 .config
@@ -803,6 +889,7 @@ fn fill(ctx: &mut Context, c: &Ctx, page: &Page) {
         }
         Page::Briefing(b) => fill_briefing(ctx, g, b),
     }
+    Ok(())
 }
 
 /// On a source page: other sources on its events, at most (newest first).
@@ -859,10 +946,10 @@ fn original_path(original: &str) -> String {
     }
 }
 
-fn fill_print(ctx: &mut Context, g: &SiteGraph) {
+fn fill_print(ctx: &mut Context, tera: &Tera, g: &SiteGraph) -> Result<(), tera::Error> {
     let root = "../";
     let full = g.articles.len() <= PRINT_FULL_TEXT_MAX;
-    let c = Ctx { g, links: Links::Print { root: root.into(), full } };
+    let c = Ctx::with_links(g, Links::Print { root: root.into(), full });
     let topics: Vec<_> = (0..g.topics.len())
         .map(|t| {
             let mut arts = g.topic_articles[t].clone();
@@ -893,21 +980,23 @@ fn fill_print(ctx: &mut Context, g: &SiteGraph) {
         .collect();
     ctx.insert("running", &css_string(&g.config.title));
     ctx.insert("topics", &topics);
-    ctx.insert("years", &c.years(0..g.events.len()));
+    // The template lists the timeline with root "" and ids "": in-page.
+    c.timeline(ctx, tera, ("", ""), 0..g.events.len())?;
     ctx.insert("discrepancies", &(0..g.discrepancies.len()).map(|d| c.discrepancy(d)).collect::<Vec<_>>());
     ctx.insert("sources", &sources);
     ctx.insert("full_text", &full);
     ctx.insert("full_text_max", &PRINT_FULL_TEXT_MAX);
+    Ok(())
 }
 
 fn fill_briefing(ctx: &mut Context, g: &SiteGraph, b: usize) {
     let root = "../../";
     let brief = &g.config.briefings[b];
     let sel = crate::briefing::select(g, brief);
-    let c = Ctx {
+    let c = Ctx::with_links(
         g,
-        links: Links::Briefing { root: root.into(), note: sel.notes(), topics: sel.topics.iter().copied().collect() },
-    };
+        Links::Briefing { root: root.into(), note: sel.notes(), topics: sel.topics.iter().copied().collect() },
+    );
     let topics: Vec<_> = sel
         .topics
         .iter()
@@ -1025,8 +1114,24 @@ fn page_description(g: &SiteGraph, page: &Page) -> String {
 
 /// Renders every page and asset into `sink`. Template problems are
 /// collected (each naming template and page) rather than stopping at one.
-pub fn render_all(g: &SiteGraph, tera: &Tera, sink: &dyn Sink, overrides: &[(String, String)]) -> Vec<RenderError> {
-    let c = Ctx::new(g);
+/// What one template cost over a build: pages, time (summed over threads,
+/// context and rendering), and bytes written.
+#[derive(Debug, Clone)]
+pub struct TemplateCost {
+    pub template: &'static str,
+    pub pages: usize,
+    pub time: std::time::Duration,
+    pub bytes: u64,
+}
+
+pub fn render_all(
+    g: &SiteGraph,
+    tera: &Tera,
+    sink: &dyn Sink,
+    overrides: &[(String, String)],
+) -> (Vec<RenderError>, Vec<TemplateCost>) {
+    let costs: std::sync::Mutex<BTreeMap<&'static str, TemplateCost>> = Default::default();
+    let mut c = Ctx::new(g);
     let site = SiteView {
         title: &g.config.title,
         description: &g.config.description,
@@ -1034,11 +1139,40 @@ pub fn render_all(g: &SiteGraph, tera: &Tera, sink: &dyn Sink, overrides: &[(Str
         authors: &g.config.authors,
     };
     let pages = pages(g);
+    // Topic and entity pages (all at the same depth) share their entries.
+    let entries_root = root_of("topics/id/index.html");
+    let all: Vec<usize> = (0..g.events.len()).collect();
+    let entries = c.entries_timed(tera, &entries_root, "n-", &all);
+    match entries {
+        Ok((entries, time)) => {
+            let cost = TemplateCost {
+                template: "event.html",
+                pages: entries.len(),
+                time,
+                bytes: entries.iter().map(|h| h.len() as u64).sum(),
+            };
+            costs.lock().unwrap_or_else(|e| e.into_inner()).insert("event.html", cost);
+            c.entries = entries;
+            c.entries_root = entries_root;
+        }
+        Err(e) => {
+            return (
+                vec![RenderError::Template {
+                    template: "event.html".into(),
+                    page: "(timeline entries)".into(),
+                    message: tera_message(&e),
+                }],
+                vec![],
+            )
+        }
+    }
+    let c = c;
     // The search index and the exports are built while the pages render.
     let render_pages = || -> Vec<RenderError> {
         pages
             .par_iter()
             .filter_map(|page| {
+                let started = std::time::Instant::now();
                 let path = page.path(g);
                 let root = if matches!(page, Page::NotFound) { String::new() } else { root_of(&path) };
                 let mut ctx = Context::new();
@@ -1064,8 +1198,25 @@ pub fn render_all(g: &SiteGraph, tera: &Tera, sink: &dyn Sink, overrides: &[(Str
                     _ => None,
                 };
                 ctx.insert("base_href", &base_href);
-                fill(&mut ctx, &c, page);
-                match tera.render(page.template(), &ctx) {
+                let rendered = match fill(&mut ctx, tera, &c, page, &root) {
+                    Ok(()) => tera.render(page.template(), &ctx),
+                    Err(e) => Err(e),
+                };
+                drop(ctx);
+                let bytes = rendered.as_ref().map_or(0, |h| h.len() as u64);
+                {
+                    let mut costs = costs.lock().unwrap_or_else(|e| e.into_inner());
+                    let cost = costs.entry(page.template()).or_insert(TemplateCost {
+                        template: page.template(),
+                        pages: 0,
+                        time: std::time::Duration::ZERO,
+                        bytes: 0,
+                    });
+                    cost.pages += 1;
+                    cost.time += started.elapsed();
+                    cost.bytes += bytes;
+                }
+                match rendered {
                     Ok(html) => {
                         sink.write(&path, html.as_bytes()).err().map(|source| RenderError::Write { path, source })
                     }
@@ -1078,12 +1229,23 @@ pub fn render_all(g: &SiteGraph, tera: &Tera, sink: &dyn Sink, overrides: &[(Str
             })
             .collect()
     };
-    let generated = || -> Vec<(String, Vec<u8>)> {
+    let generated = || -> (Vec<(String, Vec<u8>)>, [TemplateCost; 2]) {
+        let t = std::time::Instant::now();
         let mut files = vec![("search/index.js".to_string(), crate::search::index_js(g).into_bytes())];
-        files.extend(crate::export::files(g));
-        files
+        let search =
+            TemplateCost { template: "(search index)", pages: 1, time: t.elapsed(), bytes: files[0].1.len() as u64 };
+        let t = std::time::Instant::now();
+        let exports = crate::export::files(g);
+        let export = TemplateCost {
+            template: "(exports)",
+            pages: exports.len(),
+            time: t.elapsed(),
+            bytes: exports.iter().map(|(_, b)| b.len() as u64).sum(),
+        };
+        files.extend(exports);
+        (files, [search, export])
     };
-    let (mut errors, generated) = rayon::join(render_pages, generated);
+    let (mut errors, (generated, generated_costs)) = rayon::join(render_pages, generated);
 
     let mut files: Vec<(String, Vec<u8>)> = generated;
     let mut assets: BTreeMap<&str, &str> = DEFAULT_ASSETS.iter().copied().collect();
@@ -1101,5 +1263,8 @@ pub fn render_all(g: &SiteGraph, tera: &Tera, sink: &dyn Sink, overrides: &[(Str
             errors.push(RenderError::Write { path, source });
         }
     }
-    errors
+    let mut costs: Vec<TemplateCost> = costs.into_inner().unwrap_or_else(|e| e.into_inner()).into_values().collect();
+    costs.extend(generated_costs);
+    costs.sort_by(|a, b| b.time.cmp(&a.time).then(a.template.cmp(b.template)));
+    (errors, costs)
 }

@@ -4,8 +4,9 @@
 //! To stay compact, a source carries its title, summary and a trimmed text
 //! for snippets plus the set of its distinct words, not its whole body.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::frontmatter::EntityKind;
@@ -31,8 +32,8 @@ struct Doc<'a> {
 const SNIPPET_TEXT: usize = 600;
 
 fn words(text: &str, shown: &str) -> String {
-    let shown: BTreeSet<String> = shown.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect();
-    let mut seen = BTreeSet::new();
+    let shown: HashSet<String> = shown.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect();
+    let mut seen = HashSet::new();
     let mut out = String::new();
     for w in text.split(|c: char| !c.is_alphanumeric()) {
         if w.chars().count() < 3 {
@@ -71,23 +72,27 @@ fn common_words(bodies: &[String]) -> std::collections::HashSet<&str> {
 
 pub fn docs(g: &SiteGraph) -> String {
     let mut docs = vec![];
-    let mut sources = vec![];
-    for &a in &g.by_date {
-        let art = &g.articles[a];
-        let body: Vec<&str> = g.rendered[a].paragraphs.iter().map(|p| p.text.as_str()).collect();
-        let body = body.join(" ");
-        let x = truncate(&format!("{} {}", art.summary, body), SNIPPET_TEXT);
-        let w = words(&body, &x);
-        sources.push((a, x, w));
-    }
+    // Each source's words in parallel, in the order of `by_date`.
+    let mut sources: Vec<(usize, String, String)> = g
+        .by_date
+        .par_iter()
+        .map(|&a| {
+            let art = &g.articles[a];
+            let body: Vec<&str> = g.rendered[a].paragraphs.iter().map(|p| p.text.as_str()).collect();
+            let body = body.join(" ");
+            let x = truncate(&format!("{} {}", art.summary, body), SNIPPET_TEXT);
+            let w = words(&body, &x);
+            (a, x, w)
+        })
+        .collect();
     if sources.len() > TRIM_FROM {
         let all: Vec<String> = sources.iter().map(|(_, _, w)| w.clone()).collect();
         let common = common_words(&all);
-        for (_, _, w) in &mut sources {
+        sources.par_iter_mut().for_each(|(_, _, w)| {
             let kept: Vec<&str> =
                 w.split(' ').filter(|x| !x.is_empty() && !common.contains(x)).take(WORDS_PER_SOURCE).collect();
             *w = kept.join(" ");
-        }
+        });
     }
     for (a, x, w) in sources {
         let art = &g.articles[a];

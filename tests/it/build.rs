@@ -246,9 +246,24 @@ fn timings_name_every_stage() {
     let d = fixture("basic");
     let run = dossier(d.path(), &["build", "--timings"]);
     assert_eq!(run.code, 0);
-    let stages: Vec<&str> =
-        run.stderr.lines().filter_map(|l| l.strip_prefix("  ")).filter_map(|l| l.split_whitespace().next()).collect();
+    let stages: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
     assert_eq!(stages, ["config", "load", "parse", "markdown", "graph", "templates", "render", "write", "total"]);
+    // Under render, what each template cost: pages, time and bytes.
+    let costs: Vec<Vec<&str>> =
+        run.stderr.lines().filter(|l| l.starts_with("    ")).map(|l| l.split_whitespace().collect()).collect();
+    let source = costs.iter().find(|c| c[0] == "source.html").expect("source.html's cost");
+    let sources = fs::read_dir(d.path().join("book/sources")).unwrap().count();
+    assert_eq!(source[1], sources.to_string(), "{source:?}");
+    assert_eq!(source[2], "pages");
+    assert!(source[4] == "ms" && source[6] == "MiB", "{source:?}");
+    for name in ["event.html", "timeline.html", "topic.html", "(search index)"] {
+        assert!(run.stderr.contains(&format!("    {name} ")), "{name} in {}", run.stderr);
+    }
 }
 
 #[test]
