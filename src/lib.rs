@@ -90,15 +90,37 @@ impl From<Error> for Failure {
 
 /// Where the time went, stage by stage, and what each template cost.
 #[derive(Debug, Default, Clone)]
-pub struct Timings(pub Vec<(&'static str, Duration)>, pub Vec<render::TemplateCost>);
+pub struct Timings(
+    pub Vec<(&'static str, Duration)>,
+    pub Vec<render::TemplateCost>,
+    /// Resident memory after a stage, in bytes, where the system says.
+    pub Vec<(&'static str, u64)>,
+);
 
 impl Timings {
     fn stage<T>(&mut self, name: &'static str, f: impl FnOnce() -> T) -> T {
         let t = Instant::now();
         let v = f();
         self.0.push((name, t.elapsed()));
+        self.resident(name);
         v
     }
+
+    /// Notes the memory resident now, after stage `name`.
+    fn resident(&mut self, name: &'static str) {
+        if let Some(b) = memory("VmRSS:") {
+            self.2.push((name, b));
+        }
+    }
+}
+
+/// A `/proc/self/status` figure in bytes (`VmRSS:` resident now, `VmHWM:`
+/// its peak); `None` where there is no such file.
+pub fn memory(key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    let kb: u64 = line[key.len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kb * 1024)
 }
 
 impl std::fmt::Display for Timings {
@@ -106,7 +128,11 @@ impl std::fmt::Display for Timings {
         let total: Duration = self.0.iter().map(|(_, d)| *d).sum();
         for (name, d) in &self.0 {
             let pct = if total.is_zero() { 0.0 } else { d.as_secs_f64() * 100.0 / total.as_secs_f64() };
-            writeln!(f, "  {name:<10} {:>9.1} ms  {pct:>5.1}%", d.as_secs_f64() * 1000.0)?;
+            write!(f, "  {name:<10} {:>9.1} ms  {pct:>5.1}%", d.as_secs_f64() * 1000.0)?;
+            match self.2.iter().find(|(n, _)| n == name) {
+                Some((_, b)) => writeln!(f, "  {:>8.1} MiB resident after", *b as f64 / 1_048_576.0)?,
+                None => writeln!(f)?,
+            }
             if *name == "render" {
                 for c in &self.1 {
                     writeln!(
@@ -120,7 +146,11 @@ impl std::fmt::Display for Timings {
                 }
             }
         }
-        write!(f, "  {:<10} {:>9.1} ms", "total", total.as_secs_f64() * 1000.0)
+        write!(f, "  {:<10} {:>9.1} ms", "total", total.as_secs_f64() * 1000.0)?;
+        if let Some(peak) = memory("VmHWM:") {
+            write!(f, "          {:>8.1} MiB at the peak", peak as f64 / 1_048_576.0)?;
+        }
+        Ok(())
     }
 }
 
@@ -226,6 +256,7 @@ impl Compiled {
             }
         }
         self.timings.0.push(("render", t.elapsed()));
+        self.timings.resident("render");
         if errors.is_empty() {
             return Ok(());
         }

@@ -42,6 +42,7 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
     ("briefings.html", include_str!("../templates/briefings.html")),
     ("briefing.html", include_str!("../templates/briefing.html")),
     ("event.html", include_str!("../templates/event.html")),
+    ("discrepancy.html", include_str!("../templates/discrepancy.html")),
 ];
 
 /// Static files embedded in the binary, written under `assets/`.
@@ -515,6 +516,25 @@ impl<'g> Ctx<'g> {
         Ok((html, std::time::Duration::from_nanos(nanos.into_inner())))
     }
 
+    /// Puts every disagreement into `ctx` as `discrepancies`, each rendered
+    /// apart through `discrepancy.html` (in parallel) for a page at `root`
+    /// that lists them under `heading`.
+    fn discrepancies(&self, ctx: &mut Context, tera: &Tera, root: &str, heading: &str) -> Result<(), tera::Error> {
+        let html = (0..self.g.discrepancies.len())
+            .into_par_iter()
+            .map(|d| {
+                let mut ctx = Context::new();
+                ctx.insert("d", &self.discrepancy(d));
+                ctx.insert("root", root);
+                ctx.insert("heading", heading);
+                tera.render("discrepancy.html", &ctx)
+            })
+            .collect::<Result<Vec<String>, _>>()?;
+        let list: Vec<EntryHtml> = html.iter().map(|h| EntryHtml { html: h }).collect();
+        ctx.insert("discrepancies", &list);
+        Ok(())
+    }
+
     /// Puts the timeline of `events` into `ctx` as `years`, for a page at
     /// `root` whose template lists it with `ids`: entries rendered once
     /// beforehand when this page can share them, now otherwise.
@@ -865,9 +885,7 @@ fn fill(ctx: &mut Context, tera: &Tera, c: &Ctx, page: &Page, root: &str) -> Res
             c.timeline(ctx, tera, (root, ""), 0..g.events.len())?;
             ctx.insert("topics", &(0..g.topics.len()).map(|t| c.topic(t)).collect::<Vec<_>>());
         }
-        Page::Discrepancies => {
-            ctx.insert("discrepancies", &(0..g.discrepancies.len()).map(|d| c.discrepancy(d)).collect::<Vec<_>>());
-        }
+        Page::Discrepancies => c.discrepancies(ctx, tera, root, "h2")?,
         Page::Search | Page::NotFound => {}
         Page::Print => fill_print(ctx, tera, g)?,
         Page::Briefings => {
@@ -982,7 +1000,7 @@ fn fill_print(ctx: &mut Context, tera: &Tera, g: &SiteGraph) -> Result<(), tera:
     ctx.insert("topics", &topics);
     // The template lists the timeline with root "" and ids "": in-page.
     c.timeline(ctx, tera, ("", ""), 0..g.events.len())?;
-    ctx.insert("discrepancies", &(0..g.discrepancies.len()).map(|d| c.discrepancy(d)).collect::<Vec<_>>());
+    c.discrepancies(ctx, tera, "", "h3")?;
     ctx.insert("sources", &sources);
     ctx.insert("full_text", &full);
     ctx.insert("full_text_max", &PRINT_FULL_TEXT_MAX);
