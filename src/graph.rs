@@ -94,6 +94,9 @@ pub struct SiteGraph {
     pub topic_articles: Vec<Vec<usize>>,
     pub publisher_articles: HashMap<usize, Vec<usize>>,
     pub entity_mentions: Vec<Vec<MentionRef>>,
+    /// Per article: its search snippet and words ([`crate::search::source_text`]).
+    /// The paragraphs' own text is emptied once the graph is built.
+    pub search_text: Vec<(String, String)>,
     pub entity_articles: Vec<Vec<usize>>,
     pub entity_events: Vec<Vec<usize>>,
     /// Sorted by date, then id.
@@ -495,10 +498,25 @@ pub fn build(config: Config, parsed: Parsed, diags: &mut Vec<Diagnostic>) -> Sit
         }
     }
 
+    // The search index needs the paragraphs' text only as its snippet and
+    // words: keep those, let the text go (a third of the graph's memory).
+    let search_text: Vec<(String, String)> = rendered
+        .par_iter_mut()
+        .zip(&articles)
+        .map(|(r, art)| {
+            let text = crate::search::source_text(&art.summary, &r.paragraphs);
+            for p in &mut r.paragraphs {
+                p.text = String::new();
+            }
+            text
+        })
+        .collect();
+
     SiteGraph {
         config,
         articles,
         rendered,
+        search_text,
         entities,
         entity_html,
         topics,

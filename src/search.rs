@@ -50,6 +50,16 @@ fn words(text: &str, shown: &str) -> String {
     out
 }
 
+/// A source's snippet (its summary, then its text, cut) and the distinct
+/// words of its text that the snippet does not show.
+pub fn source_text(summary: &str, paragraphs: &[crate::markdown::Paragraph]) -> (String, String) {
+    let body: Vec<&str> = paragraphs.iter().map(|p| p.text.as_str()).collect();
+    let body = body.join(" ");
+    let x = truncate(&format!("{summary} {body}"), SNIPPET_TEXT);
+    let w = words(&body, &x);
+    (x, w)
+}
+
 /// Past this many sources, words that many sources share are left out of the
 /// full-text part of the index (see [`common_words`]).
 pub const TRIM_FROM: usize = 200;
@@ -72,19 +82,10 @@ fn common_words(bodies: &[String]) -> std::collections::HashSet<&str> {
 
 pub fn docs(g: &SiteGraph) -> String {
     let mut docs = vec![];
-    // Each source's words in parallel, in the order of `by_date`.
-    let mut sources: Vec<(usize, String, String)> = g
-        .by_date
-        .par_iter()
-        .map(|&a| {
-            let art = &g.articles[a];
-            let body: Vec<&str> = g.rendered[a].paragraphs.iter().map(|p| p.text.as_str()).collect();
-            let body = body.join(" ");
-            let x = truncate(&format!("{} {}", art.summary, body), SNIPPET_TEXT);
-            let w = words(&body, &x);
-            (a, x, w)
-        })
-        .collect();
+    // Each source's snippet and words, computed with the graph (which then
+    // let the paragraphs' text go), in the order of `by_date`.
+    let mut sources: Vec<(usize, String, String)> =
+        g.by_date.iter().map(|&a| (a, g.search_text[a].0.clone(), g.search_text[a].1.clone())).collect();
     if sources.len() > TRIM_FROM {
         let all: Vec<String> = sources.iter().map(|(_, _, w)| w.clone()).collect();
         let common = common_words(&all);
