@@ -35,7 +35,7 @@ enum Command {
         /// Output folder (default: `[build] build-dir` of book.toml, else `book`).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Print where the time went, stage by stage.
+        /// Print where the time and memory went, stage by stage, and what each template cost.
         #[arg(long)]
         timings: bool,
     },
