@@ -339,10 +339,9 @@ pub fn build_with_progress(
 /// rendered site; writes nothing.
 pub fn check(root: &Path) -> Result<Vec<Diagnostic>, Failure> {
     let mut compiled = compile(root)?;
-    let sink = output::MemorySink::default();
+    let sink = links::LinkSink::default();
     compiled.render(&sink)?;
-    let files = sink.into_files();
-    let broken = links::check(&files);
+    let broken = sink.check();
     let diags = compiled.warnings;
     if broken.is_empty() {
         return Ok(diags);

@@ -1,8 +1,8 @@
-//! Internal link checking over a rendered site held in memory: every
-//! relative `href`/`src` must name a file of the site, and every `#anchor`
-//! an id in that file.
+//! Internal link checking over a rendered site: every relative `href`/`src`
+//! must name a file of the site, and every `#anchor` an id in that file.
+//! Pages are scanned as they are rendered ([`LinkSink`]), not held.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use crate::diag::Diagnostic;
 
@@ -66,24 +66,91 @@ fn is_external(href: &str) -> bool {
         || href.starts_with("tel:")
 }
 
+/// What the check keeps of one page: its ids, and each distinct internal
+/// link (escaped as written) with the line of its first use. The page's
+/// HTML itself is not kept, so that checking a site of thousands of pages
+/// holds a fraction of it.
+#[derive(Debug, Default)]
+pub struct PageLinks {
+    ids: HashSet<String>,
+    links: Vec<(String, usize)>,
+}
+
+/// Scans one rendered page.
+pub fn scan(html: &str) -> PageLinks {
+    let mut found: Vec<&str> = attr_values(html, "href");
+    found.extend(attr_values(html, "src"));
+    // By position, to count lines in one pass.
+    found.sort_by_key(|v| v.as_ptr() as usize);
+    let base = html.as_ptr() as usize;
+    let (mut line, mut at) = (1, 0);
+    let mut seen = HashSet::new();
+    let mut links = vec![];
+    for v in found {
+        let offset = v.as_ptr() as usize - base;
+        line += html.as_bytes()[at..offset].iter().filter(|&&b| b == b'\n').count();
+        at = offset;
+        if v.is_empty() || is_external(v) || !seen.insert(v) {
+            continue;
+        }
+        links.push((v.to_string(), line));
+    }
+    PageLinks { ids: ids(html), links }
+}
+
+/// Collects what the check needs while the pages are written, in parallel,
+/// and lets each page go.
+#[derive(Default)]
+pub struct LinkSink {
+    files: std::sync::Mutex<HashSet<String>>,
+    pages: std::sync::Mutex<BTreeMap<String, PageLinks>>,
+}
+
+impl crate::render::Sink for LinkSink {
+    fn write(&self, path: &str, bytes: &[u8]) -> std::io::Result<()> {
+        if !crate::output::safe_relative(path) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("refusing a path outside the site: {path}"),
+            ));
+        }
+        if path.ends_with(".html") {
+            if let Ok(html) = std::str::from_utf8(bytes) {
+                let scanned = scan(html);
+                self.pages.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), scanned);
+            }
+        }
+        self.files.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string());
+        Ok(())
+    }
+}
+
+impl LinkSink {
+    /// Every broken internal link or anchor of what was written.
+    pub fn check(self) -> Vec<Diagnostic> {
+        let files = self.files.into_inner().unwrap_or_else(|e| e.into_inner());
+        let pages = self.pages.into_inner().unwrap_or_else(|e| e.into_inner());
+        check_scanned(&files, &pages)
+    }
+}
+
 /// Every broken internal link or anchor, as diagnostics on the output path.
 pub fn check(files: &BTreeMap<String, Vec<u8>>) -> Vec<Diagnostic> {
-    let mut anchors: HashMap<&str, HashSet<String>> = HashMap::new();
-    let pages: Vec<(&String, &str)> = files
-        .iter()
-        .filter(|(p, _)| p.ends_with(".html"))
-        .filter_map(|(p, b)| std::str::from_utf8(b).ok().map(|s| (p, s)))
-        .collect();
-    for (p, html) in &pages {
-        anchors.insert(p.as_str(), ids(html));
+    let sink = LinkSink::default();
+    for (path, bytes) in files {
+        let _ = crate::render::Sink::write(&sink, path, bytes);
     }
+    sink.check()
+}
+
+fn check_scanned(files: &HashSet<String>, pages: &BTreeMap<String, PageLinks>) -> Vec<Diagnostic> {
     let mut out = vec![];
-    for (page, html) in &pages {
+    for (page, scanned) in pages {
         if page.as_str() == "404.html" {
             continue; // links there are root-relative on purpose; it is served from any depth.
         }
-        for href in attr_values(html, "href").into_iter().chain(attr_values(html, "src")) {
-            let href = unescape(href);
+        for (raw, line) in &scanned.links {
+            let href = unescape(raw);
             if href.is_empty() || is_external(&href) {
                 continue;
             }
@@ -96,22 +163,20 @@ pub fn check(files: &BTreeMap<String, Vec<u8>>) -> Vec<Diagnostic> {
             } else {
                 resolve(page, path.split('?').next().unwrap_or(path))
             };
-            // Only for a report: finding the line costs a scan of the page.
-            let line = || html[..html.find(&format!("\"{href}\"")).unwrap_or(0)].matches('\n').count() + 1;
             let Some(target) = target else {
                 out.push(Diagnostic::error(
                     format!("(output)/{page}"),
-                    line(),
+                    *line,
                     1,
                     format!("link `{href}` leaves the site"),
                 ));
                 continue;
             };
-            if !files.contains_key(&target) {
+            if !files.contains(&target) {
                 out.push(
                     Diagnostic::error(
                         format!("(output)/{page}"),
-                        line(),
+                        *line,
                         1,
                         format!("broken link `{href}`: no file {target}"),
                     )
@@ -120,11 +185,11 @@ pub fn check(files: &BTreeMap<String, Vec<u8>>) -> Vec<Diagnostic> {
                 continue;
             }
             if let Some(f) = frag.filter(|f| !f.is_empty()) {
-                if let Some(ids) = anchors.get(target.as_str()) {
-                    if !ids.contains(f) {
+                if let Some(p) = pages.get(target.as_str()) {
+                    if !p.ids.contains(f) {
                         out.push(Diagnostic::error(
                             format!("(output)/{page}"),
-                            line(),
+                            *line,
                             1,
                             format!("broken anchor `{href}`: {target} has no id `{f}`"),
                         ));
@@ -163,5 +228,29 @@ mod tests {
                 "broken link `nope.html`: no file nope.html"
             ]
         );
+    }
+
+    #[test]
+    fn each_broken_link_is_reported_once_at_the_line_of_its_first_use() {
+        let mut files = BTreeMap::new();
+        files.insert(
+            "index.html".to_string(),
+            b"<p>\n<img src=\"gone.png\">\n\n<a href=\"nope.html\">y</a> <a href=\"nope.html\">again</a>\n<a href=\"https://example.org/\">out</a>"
+                .to_vec(),
+        );
+        let d: Vec<(String, usize)> = check(&files).iter().map(|d| (d.message.clone(), d.line)).collect();
+        assert_eq!(
+            d,
+            [
+                ("broken link `gone.png`: no file gone.png".to_string(), 2),
+                ("broken link `nope.html`: no file nope.html".to_string(), 4)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_page_written_outside_the_site_is_refused() {
+        let sink = LinkSink::default();
+        assert!(crate::render::Sink::write(&sink, "../escape.html", b"<p>").is_err());
     }
 }
