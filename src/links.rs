@@ -134,15 +134,6 @@ impl LinkSink {
     }
 }
 
-/// Every broken internal link or anchor, as diagnostics on the output path.
-pub fn check(files: &BTreeMap<String, Vec<u8>>) -> Vec<Diagnostic> {
-    let sink = LinkSink::default();
-    for (path, bytes) in files {
-        let _ = crate::render::Sink::write(&sink, path, bytes);
-    }
-    sink.check()
-}
-
 fn check_scanned(files: &HashSet<String>, pages: &BTreeMap<String, PageLinks>) -> Vec<Diagnostic> {
     let mut out = vec![];
     for (page, scanned) in pages {
@@ -204,6 +195,15 @@ fn check_scanned(files: &HashSet<String>, pages: &BTreeMap<String, PageLinks>) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every broken internal link or anchor of a site held in memory.
+    fn check(files: &BTreeMap<String, Vec<u8>>) -> Vec<Diagnostic> {
+        let sink = LinkSink::default();
+        for (path, bytes) in files {
+            crate::render::Sink::write(&sink, path, bytes).unwrap();
+        }
+        sink.check()
+    }
 
     #[test]
     fn resolves_relative_links() {

@@ -434,18 +434,15 @@ impl<'g> Ctx<'g> {
     fn discrepancy_capped(&self, d: usize, cap: usize) -> DiscrepancyView<'g> {
         let disc: &Discrepancy = &self.g.discrepancies[d];
         let ev = &self.g.events[disc.event];
-        let anchor = format!("d-{}-{}", ev.id, crate::frontmatter::slugify(&disc.key));
+        let DiscrepancyRef { anchor, path, kind, key } = self.discrepancy_ref(d);
         DiscrepancyView {
-            path: match self.links {
-                Links::Site => format!("discrepancies/index.html#{anchor}"),
-                _ => format!("#{anchor}"),
-            },
+            path,
             anchor,
             event_id: &ev.id,
             event_title: &ev.title,
             event_path: self.event_path(&ev.id),
-            kind: disc.kind.as_str(),
-            key: label(&disc.key),
+            kind,
+            key,
             versions: disc
                 .versions
                 .iter()
@@ -499,37 +496,23 @@ impl<'g> Ctx<'g> {
         ids: &str,
         events: &[usize],
     ) -> Result<(Vec<String>, std::time::Duration), tera::Error> {
-        let nanos = std::sync::atomic::AtomicU64::new(0);
-        let html = events
-            .par_iter()
-            .map(|&e| {
-                let started = std::time::Instant::now();
-                let mut ctx = Context::new();
-                ctx.insert("e", &self.event(e));
-                ctx.insert("root", root);
-                ctx.insert("ids", ids);
-                let html = tera.render("event.html", &ctx);
-                nanos.fetch_add(started.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
-                html
-            })
-            .collect::<Result<Vec<String>, _>>()?;
-        Ok((html, std::time::Duration::from_nanos(nanos.into_inner())))
+        render_parts(tera, "event.html", events, |ctx, e| {
+            ctx.insert("e", &self.event(e));
+            ctx.insert("root", root);
+            ctx.insert("ids", ids);
+        })
     }
 
     /// Puts every disagreement into `ctx` as `discrepancies`, each rendered
     /// apart through `discrepancy.html` (in parallel) for a page at `root`
     /// that lists them under `heading`.
     fn discrepancies(&self, ctx: &mut Context, tera: &Tera, root: &str, heading: &str) -> Result<(), tera::Error> {
-        let html = (0..self.g.discrepancies.len())
-            .into_par_iter()
-            .map(|d| {
-                let mut ctx = Context::new();
-                ctx.insert("d", &self.discrepancy(d));
-                ctx.insert("root", root);
-                ctx.insert("heading", heading);
-                tera.render("discrepancy.html", &ctx)
-            })
-            .collect::<Result<Vec<String>, _>>()?;
+        let all: Vec<usize> = (0..self.g.discrepancies.len()).collect();
+        let (html, _) = render_parts(tera, "discrepancy.html", &all, |ctx, d| {
+            ctx.insert("d", &self.discrepancy(d));
+            ctx.insert("root", root);
+            ctx.insert("heading", heading);
+        })?;
         let list: Vec<EntryHtml> = html.iter().map(|h| EntryHtml { html: h }).collect();
         ctx.insert("discrepancies", &list);
         Ok(())
@@ -663,6 +646,30 @@ impl Page {
             Page::Print | Page::Briefings | Page::Briefing(_) => "print",
         }
     }
+}
+
+/// Renders `template` once per item, in parallel, each with the context
+/// `fill` gives it: the pieces of a long list, rendered apart. Returns them
+/// in order, with the time spent summed over threads.
+fn render_parts(
+    tera: &Tera,
+    template: &str,
+    items: &[usize],
+    fill: impl Fn(&mut Context, usize) + Sync,
+) -> Result<(Vec<String>, std::time::Duration), tera::Error> {
+    let nanos = std::sync::atomic::AtomicU64::new(0);
+    let html = items
+        .par_iter()
+        .map(|&i| {
+            let started = std::time::Instant::now();
+            let mut ctx = Context::new();
+            fill(&mut ctx, i);
+            let html = tera.render(template, &ctx);
+            nanos.fetch_add(started.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
+            html
+        })
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok((html, std::time::Duration::from_nanos(nanos.into_inner())))
 }
 
 fn pages(g: &SiteGraph) -> Vec<Page> {

@@ -4,6 +4,7 @@
 //! To stay compact, a source carries its title, summary and a trimmed text
 //! for snippets plus the set of its distinct words, not its whole body.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use rayon::prelude::*;
@@ -24,9 +25,9 @@ struct Doc<'a> {
     /// path from the site root
     u: String,
     /// text for the snippet
-    x: String,
+    x: Cow<'a, str>,
     /// extra words that match but are not shown
-    w: String,
+    w: Cow<'a, str>,
 }
 
 const SNIPPET_TEXT: usize = 600;
@@ -69,10 +70,10 @@ pub const WORDS_PER_SOURCE: usize = 400;
 /// Words found in more than one source in fifty (at least four sources):
 /// at 10,000 sources such a word matches hundreds of them and ranks none,
 /// while it makes most of the index. Titles and snippets still hold them.
-fn common_words(bodies: &[String]) -> std::collections::HashSet<&str> {
+fn common_words<S: AsRef<str>>(bodies: &[S]) -> std::collections::HashSet<&str> {
     let mut df: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for b in bodies {
-        for w in b.split(' ').filter(|w| !w.is_empty()) {
+        for w in b.as_ref().split(' ').filter(|w| !w.is_empty()) {
             *df.entry(w).or_default() += 1;
         }
     }
@@ -84,18 +85,21 @@ pub fn docs(g: &SiteGraph) -> String {
     let mut docs = vec![];
     // Each source's snippet and words, computed with the graph (which then
     // let the paragraphs' text go), in the order of `by_date`.
-    let mut sources: Vec<(usize, String, String)> =
-        g.by_date.iter().map(|&a| (a, g.search_text[a].0.clone(), g.search_text[a].1.clone())).collect();
-    if sources.len() > TRIM_FROM {
-        let all: Vec<String> = sources.iter().map(|(_, _, w)| w.clone()).collect();
-        let common = common_words(&all);
-        sources.par_iter_mut().for_each(|(_, _, w)| {
-            let kept: Vec<&str> =
-                w.split(' ').filter(|x| !x.is_empty() && !common.contains(x)).take(WORDS_PER_SOURCE).collect();
-            *w = kept.join(" ");
-        });
+    let mut words: Vec<Cow<str>> = g.by_date.iter().map(|&a| Cow::Borrowed(g.search_text[a].1.as_str())).collect();
+    if words.len() > TRIM_FROM {
+        let common = common_words(&words);
+        let kept: Vec<String> = words
+            .par_iter()
+            .map(|w| {
+                let kept: Vec<&str> =
+                    w.split(' ').filter(|x| !x.is_empty() && !common.contains(x)).take(WORDS_PER_SOURCE).collect();
+                kept.join(" ")
+            })
+            .collect();
+        words = kept.into_iter().map(Cow::Owned).collect();
     }
-    for (a, x, w) in sources {
+    for (&a, w) in g.by_date.iter().zip(words) {
+        let x = Cow::Borrowed(g.search_text[a].0.as_str());
         let art = &g.articles[a];
         docs.push(Doc {
             t: &art.title,
@@ -117,8 +121,8 @@ pub fn docs(g: &SiteGraph) -> String {
             k: "event",
             d: ev.date.to_string(),
             u: format!("timeline/index.html#e-{}", ev.id),
-            x: truncate(x.trim(), SNIPPET_TEXT),
-            w: ev.id.replace('-', " "),
+            x: truncate(x.trim(), SNIPPET_TEXT).into(),
+            w: ev.id.replace('-', " ").into(),
         });
     }
     for e in &g.entities {
@@ -132,8 +136,8 @@ pub fn docs(g: &SiteGraph) -> String {
             k: e.kind.as_str(),
             d: String::new(),
             u,
-            x: e.summary.clone(),
-            w: e.aliases.join(" "),
+            x: e.summary.as_str().into(),
+            w: e.aliases.join(" ").into(),
         });
     }
     for t in &g.topics {
@@ -142,8 +146,8 @@ pub fn docs(g: &SiteGraph) -> String {
             k: "topic",
             d: String::new(),
             u: format!("topics/{}/index.html", t.id),
-            x: t.summary.clone(),
-            w: String::new(),
+            x: t.summary.as_str().into(),
+            w: "".into(),
         });
     }
     serde_json::to_string(&docs).expect("search documents serialise")
