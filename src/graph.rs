@@ -7,13 +7,14 @@
 //! by id, no loop over aliases or pairs of articles.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::diag::{unknown_hint, Diagnostic};
 use crate::edtf::Edtf;
-use crate::frontmatter::{Article, Entity, EntityKind, Parsed, Topic};
+use crate::frontmatter::{Article, Entity, EntityKind, Topic};
 use crate::markdown::{self, Matcher, RenderOptions, Rendered};
 use crate::text::{fold, number};
 
@@ -67,18 +68,47 @@ pub struct Discrepancy {
     pub versions: Vec<(String, Vec<usize>)>,
 }
 
+/// A mention of an entity: the article, its paragraph, and which of the
+/// article's mentions (`rendered[article].mentions[index]`, which holds the
+/// sentence).
 #[derive(Debug, Clone)]
 pub struct MentionRef {
     pub article: usize,
     pub paragraph: usize,
-    pub sentence: String,
+    pub index: usize,
+}
+
+/// What every article is compiled against: the entities and topics
+/// (deduplicated, sorted by id), their pages' HTML, and the automaton of
+/// entity names.
+pub struct Catalogue {
+    pub entities: Vec<Entity>,
+    pub entity_html: Vec<String>,
+    pub topics: Vec<Topic>,
+    pub topic_html: Vec<String>,
+    pub matcher: Matcher,
+    pub trusted_html: bool,
+}
+
+/// One article compiled on its own: everything of it that does not depend
+/// on the other articles (front matter, HTML, mentions, where each event's
+/// quote stands, search text) and the problems found in it. `serve` keeps
+/// these, so an edit recompiles one file and relinks.
+pub struct Unit {
+    pub article: Arc<Article>,
+    pub rendered: Arc<Rendered>,
+    /// The search snippet and words ([`crate::search::source_text`]).
+    pub search: Arc<(String, String)>,
+    /// Per event claim: the paragraph (1-based) its quote stands in.
+    pub quote_paragraph: Vec<Option<usize>>,
+    pub diags: Vec<Diagnostic>,
 }
 
 pub struct SiteGraph {
     pub config: Config,
     /// Sorted by slug.
-    pub articles: Vec<Article>,
-    pub rendered: Vec<Rendered>,
+    pub articles: Vec<Arc<Article>>,
+    pub rendered: Vec<Arc<Rendered>>,
     /// Sorted by id.
     pub entities: Vec<Entity>,
     pub entity_html: Vec<String>,
@@ -96,7 +126,7 @@ pub struct SiteGraph {
     pub entity_mentions: Vec<Vec<MentionRef>>,
     /// Per article: its search snippet and words ([`crate::search::source_text`]).
     /// The paragraphs' own text is emptied once the graph is built.
-    pub search_text: Vec<(String, String)>,
+    pub search_text: Vec<Arc<(String, String)>>,
     pub entity_articles: Vec<Vec<usize>>,
     pub entity_events: Vec<Vec<usize>>,
     /// Sorted by date, then id.
@@ -106,8 +136,6 @@ pub struct SiteGraph {
     pub by_date: Vec<usize>,
     /// Each article's position in `by_date`, to sort by date in O(1) per key.
     pub newest_rank: Vec<usize>,
-    /// Time spent rendering Markdown (part of building the graph).
-    pub markdown_time: std::time::Duration,
 }
 
 pub fn entity_path(id: &str) -> String {
@@ -144,17 +172,149 @@ fn dedup<T>(
     *items = keep;
 }
 
-pub fn build(config: Config, parsed: Parsed, diags: &mut Vec<Diagnostic>) -> SiteGraph {
-    let Parsed { mut articles, mut entities, mut topics, .. } = parsed;
-    dedup(&mut articles, |a| &a.slug, |a| &a.path, "article slug", diags);
+/// Deduplicates entities and topics, renders their pages' Markdown and
+/// builds the automaton of names every article is matched against.
+pub fn catalogue(
+    mut entities: Vec<Entity>,
+    mut topics: Vec<Topic>,
+    trusted_html: bool,
+    diags: &mut Vec<Diagnostic>,
+) -> Catalogue {
     dedup(&mut entities, |e| &e.id, |e| &e.path, "entity id", diags);
     dedup(&mut topics, |t| &t.id, |t| &t.path, "topic id", diags);
+    let matcher = Matcher::new(entities.iter().map(|e| {
+        let mut names = vec![e.name.as_str()];
+        names.extend(e.aliases.iter().map(String::as_str));
+        (entity_path(&e.id), names)
+    }));
+    let plain = Matcher::empty();
+    let page_html = |body: &str| {
+        markdown::render(
+            body,
+            &RenderOptions { root: "../../", matcher: &plain, trusted_html, number_paragraphs: false },
+        )
+        .html
+    };
+    let entity_html: Vec<String> = entities.par_iter().map(|e| page_html(&e.body)).collect();
+    let topic_html: Vec<String> = topics.par_iter().map(|t| page_html(&t.body)).collect();
+    Catalogue { entities, entity_html, topics, topic_html, matcher, trusted_html }
+}
+
+/// Time one article's compilation spent in Markdown, and in the rest of it
+/// (quotes, search text): summed by the caller over every article.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct UnitTimes {
+    pub markdown: std::time::Duration,
+    pub local: std::time::Duration,
+}
+
+/// Compiles one parsed article against the catalogue: its Markdown (with
+/// mentions), where each event's quote stands, the two-clock check and its
+/// search text. Its Markdown source and paragraphs' text are let go.
+pub fn compile_article(mut art: Article, cat: &Catalogue) -> (Unit, UnitTimes) {
+    let t = std::time::Instant::now();
+    let mut r = markdown::render(
+        &art.body,
+        &RenderOptions {
+            root: "../../",
+            matcher: &cat.matcher,
+            trusted_html: cat.trusted_html,
+            number_paragraphs: true,
+        },
+    );
+    let markdown = t.elapsed();
+    let t = std::time::Instant::now();
+    art.body = String::new();
+    let mut diags = vec![];
+    let folded: Vec<String> = r.paragraphs.iter().map(|p| fold(&p.text)).collect();
+    let mut quote_paragraph = Vec::with_capacity(art.events.len());
+    for claim in &art.events {
+        let q = fold(&claim.quote);
+        let found = folded.iter().position(|p| p.contains(&q));
+        quote_paragraph.push(found.map(|p| p + 1));
+        if found.is_none() {
+            let hint = closest_paragraph(&q, &folded)
+                .map(|p| format!("no paragraph contains it; paragraph {} (line {}) is the closest: copy the words exactly from there", p + 1, r.paragraphs[p].line + art.body_line - 1))
+                .unwrap_or_else(|| "the quote must be words of this article's body".into());
+            diags.push(
+                Diagnostic::error(
+                    &art.path,
+                    claim.quote_line,
+                    1,
+                    format!("quote of event `{}` is not in the article", claim.id),
+                )
+                .with_help(hint),
+            );
+        }
+        let (pub_end, ev_start) = (art.published.last_day(), claim.date.first_day());
+        if ev_start > pub_end && !claim.planned && art.published_known {
+            diags.push(
+                Diagnostic::warning(
+                    &art.path,
+                    claim.line,
+                    1,
+                    format!(
+                        "event `{}` ({}) is dated after the article was published ({})",
+                        claim.id, claim.date, art.published
+                    ),
+                )
+                .with_help("if the article reports a plan, add `planned: true`; otherwise check both dates"),
+            );
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for ev in &art.events {
+        if !seen.insert(ev.id.as_str()) {
+            diags.push(
+                Diagnostic::error(&art.path, ev.line, 1, format!("event `{}` is listed twice in this article", ev.id))
+                    .with_help("merge the two entries: one article reports an event once"),
+            );
+        }
+    }
+    // The search index needs the paragraphs' text only as its snippet and
+    // words: keep those, let the text go (a third of the graph's memory).
+    let search = crate::search::source_text(&art.summary, &r.paragraphs);
+    for p in &mut r.paragraphs {
+        p.text = String::new();
+    }
+    let unit = Unit { article: Arc::new(art), rendered: Arc::new(r), search: Arc::new(search), quote_paragraph, diags };
+    (unit, UnitTimes { markdown, local: t.elapsed() })
+}
+
+/// Links compiled articles into the site graph: topics, publishers,
+/// mentions both ways, events merged by id, discrepancies, backlinks. Only
+/// index work: what one article alone decides is in its [`Unit`].
+pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Vec<Diagnostic>) -> SiteGraph {
+    let mut units: Vec<&Arc<Unit>> = units.iter().collect();
+    units.sort_by(|a, b| (&a.article.slug, &a.article.path).cmp(&(&b.article.slug, &b.article.path)));
+    let mut kept: Vec<&Arc<Unit>> = Vec::with_capacity(units.len());
+    for u in units {
+        if let Some(prev) = kept.last() {
+            if prev.article.slug == u.article.slug {
+                diags.push(
+                    Diagnostic::error(&u.article.path, 1, 1, format!("duplicate article slug `{}`", u.article.slug))
+                        .with_help(format!(
+                            "`{}` already uses this id; rename one of the two files",
+                            prev.article.path.display()
+                        )),
+                );
+                continue;
+            }
+        }
+        diags.extend(u.diags.iter().cloned());
+        kept.push(u);
+    }
+    let units = kept;
+    let articles: Vec<Arc<Article>> = units.iter().map(|u| u.article.clone()).collect();
+    let rendered: Vec<Arc<Rendered>> = units.iter().map(|u| u.rendered.clone()).collect();
+    let search_text: Vec<Arc<(String, String)>> = units.iter().map(|u| u.search.clone()).collect();
+    let entities = cat.entities.clone();
+    let topics = cat.topics.clone();
     let entity_ix = index_of(&entities, |e| &e.id);
     let topic_ix = index_of(&topics, |t| &t.id);
     let publisher_ids: Vec<&str> =
         entities.iter().filter(|e| e.kind == EntityKind::Publisher).map(|e| e.id.as_str()).collect();
     let topic_ids: Vec<&str> = topics.iter().map(|t| t.id.as_str()).collect();
-
     // Topics: parents, cycles.
     let mut topic_parent = vec![None; topics.len()];
     for (i, t) in topics.iter().enumerate() {
@@ -246,71 +406,17 @@ pub fn build(config: Config, parsed: Parsed, diags: &mut Vec<Diagnostic>) -> Sit
                 ),
             }
         }
-        let mut seen = BTreeSet::new();
-        for ev in &art.events {
-            if !seen.insert(ev.id.as_str()) {
-                diags.push(
-                    Diagnostic::error(
-                        &art.path,
-                        ev.line,
-                        1,
-                        format!("event `{}` is listed twice in this article", ev.id),
-                    )
-                    .with_help("merge the two entries: one article reports an event once"),
-                );
-            }
-        }
     }
-
-    // Markdown, with mentions, in parallel.
-    let matcher = Matcher::new(entities.iter().map(|e| {
-        let mut names = vec![e.name.as_str()];
-        names.extend(e.aliases.iter().map(String::as_str));
-        (entity_path(&e.id), names)
-    }));
-    let trusted = config.trusted_html;
-    let markdown_started = std::time::Instant::now();
-    let rendered: Vec<Rendered> = articles
-        .par_iter()
-        .map(|a| {
-            markdown::render(
-                &a.body,
-                &RenderOptions { root: "../../", matcher: &matcher, trusted_html: trusted, number_paragraphs: true },
-            )
-        })
-        .collect();
-    // The Markdown source is not needed once rendered: free it (a tenth of
-    // the memory of a large build).
-    for a in &mut articles {
-        a.body = String::new();
-    }
-    let plain = Matcher::empty();
-    let page_html = |body: &str| {
-        markdown::render(
-            body,
-            &RenderOptions { root: "../../", matcher: &plain, trusted_html: trusted, number_paragraphs: false },
-        )
-        .html
-    };
-    let entity_html: Vec<String> = entities.par_iter().map(|e| page_html(&e.body)).collect();
-    let topic_html: Vec<String> = topics.par_iter().map(|t| page_html(&t.body)).collect();
-    let markdown_time = markdown_started.elapsed();
 
     // Mentions, both ways.
     let mut entity_mentions: Vec<Vec<MentionRef>> = vec![vec![]; entities.len()];
     let mut article_entities = vec![vec![]; articles.len()];
-    let mut rendered = rendered;
-    for (a, r) in rendered.iter_mut().enumerate() {
-        for m in &mut r.mentions {
+    for (a, r) in rendered.iter().enumerate() {
+        for (index, m) in r.mentions.iter().enumerate() {
             if !article_entities[a].contains(&m.entity) {
                 article_entities[a].push(m.entity);
             }
-            entity_mentions[m.entity].push(MentionRef {
-                article: a,
-                paragraph: m.paragraph,
-                // Moved, not copied: the sentence lives once, on the entity's side.
-                sentence: std::mem::take(&mut m.sentence),
-            });
+            entity_mentions[m.entity].push(MentionRef { article: a, paragraph: m.paragraph, index });
         }
     }
     let mut entity_articles = vec![vec![]; entities.len()];
@@ -329,45 +435,12 @@ pub fn build(config: Config, parsed: Parsed, diags: &mut Vec<Diagnostic>) -> Sit
         }
     }
 
-    // Quotes -> paragraphs; events merged by id.
+    // Events merged by id, each report at the paragraph its quote stands in.
     let mut by_id: BTreeMap<&str, Vec<Report>> = BTreeMap::new();
-    for (a, art) in articles.iter().enumerate() {
-        let folded: Vec<String> = rendered[a].paragraphs.iter().map(|p| fold(&p.text)).collect();
+    for (a, (art, u)) in articles.iter().zip(&units).enumerate() {
         for (c, claim) in art.events.iter().enumerate() {
-            let q = fold(&claim.quote);
-            match folded.iter().position(|p| p.contains(&q)) {
-                Some(p) => {
-                    by_id.entry(claim.id.as_str()).or_default().push(Report { article: a, claim: c, paragraph: p + 1 })
-                }
-                None => {
-                    let hint = closest_paragraph(&q, &folded)
-                        .map(|p| format!("no paragraph contains it; paragraph {} (line {}) is the closest: copy the words exactly from there", p + 1, rendered[a].paragraphs[p].line + art.body_line - 1))
-                        .unwrap_or_else(|| "the quote must be words of this article's body".into());
-                    diags.push(
-                        Diagnostic::error(
-                            &art.path,
-                            claim.quote_line,
-                            1,
-                            format!("quote of event `{}` is not in the article", claim.id),
-                        )
-                        .with_help(hint),
-                    );
-                }
-            }
-            let (pub_end, ev_start) = (art.published.last_day(), claim.date.first_day());
-            if ev_start > pub_end && !claim.planned && art.published_known {
-                diags.push(
-                    Diagnostic::warning(
-                        &art.path,
-                        claim.line,
-                        1,
-                        format!(
-                            "event `{}` ({}) is dated after the article was published ({})",
-                            claim.id, claim.date, art.published
-                        ),
-                    )
-                    .with_help("if the article reports a plan, add `planned: true`; otherwise check both dates"),
-                );
+            if let Some(p) = u.quote_paragraph[c] {
+                by_id.entry(claim.id.as_str()).or_default().push(Report { article: a, claim: c, paragraph: p });
             }
         }
     }
@@ -498,20 +571,7 @@ pub fn build(config: Config, parsed: Parsed, diags: &mut Vec<Diagnostic>) -> Sit
         }
     }
 
-    // The search index needs the paragraphs' text only as its snippet and
-    // words: keep those, let the text go (a third of the graph's memory).
-    let search_text: Vec<(String, String)> = rendered
-        .par_iter_mut()
-        .zip(&articles)
-        .map(|(r, art)| {
-            let text = crate::search::source_text(&art.summary, &r.paragraphs);
-            for p in &mut r.paragraphs {
-                p.text = String::new();
-            }
-            text
-        })
-        .collect();
-
+    let (entity_html, topic_html) = (cat.entity_html.clone(), cat.topic_html.clone());
     SiteGraph {
         config,
         articles,
@@ -534,7 +594,6 @@ pub fn build(config: Config, parsed: Parsed, diags: &mut Vec<Diagnostic>) -> Sit
         entity_events,
         events,
         discrepancies,
-        markdown_time,
         newest_rank: {
             let mut r = vec![0; by_date.len()];
             for (i, &a) in by_date.iter().enumerate() {

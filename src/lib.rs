@@ -180,29 +180,89 @@ pub fn read_config(root: &Path) -> Result<Config, Failure> {
     }
 }
 
+/// Parses the entities and topics into the [`graph::Catalogue`], then reads,
+/// parses and compiles every article in parallel, one file at a time per
+/// thread, so that no stage holds the whole corpus's text. The stages run
+/// fused: `parse`, `markdown` and (the per-article part of) `graph` are
+/// their time summed over the threads, divided by the thread count.
+pub fn compile_units(
+    config: &Config,
+    loaded: &mut source::Loaded,
+    timings: &mut Timings,
+    diags: &mut Diagnostics,
+) -> (graph::Catalogue, Vec<graph::Unit>) {
+    use rayon::prelude::*;
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    let t = Instant::now();
+    let parsed = frontmatter::parse_all(&std::mem::take(&mut loaded.files));
+    let mut cdiags = parsed.diags;
+    let catalogue = graph::catalogue(parsed.entities, parsed.topics, config.trusted_html, &mut cdiags);
+    let catalogue_time = t.elapsed();
+    let (read, parse, markdown, local) = (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
+    let add = |a: &AtomicU64, d: Duration| a.fetch_add(d.as_nanos() as u64, Relaxed);
+    let t = Instant::now();
+    let results: Vec<(Option<graph::Unit>, Vec<Diagnostic>)> = loaded
+        .articles
+        .par_iter()
+        .map(|(abs, rel)| {
+            let started = Instant::now();
+            let file = match source::read_source(abs, rel.clone(), source::Kind::Article) {
+                Ok(f) => f,
+                Err(d) => return (None, vec![d]),
+            };
+            add(&read, started.elapsed());
+            let started = Instant::now();
+            let mut d = vec![];
+            let article = frontmatter::parse_article(&file, &mut d);
+            drop(file);
+            add(&parse, started.elapsed());
+            let unit = article.map(|a| {
+                let (u, times) = graph::compile_article(a, &catalogue);
+                add(&markdown, times.markdown);
+                add(&local, times.local);
+                u
+            });
+            (unit, d)
+        })
+        .collect();
+    let wall = t.elapsed();
+    diags.extend(cdiags);
+    let mut units = Vec::with_capacity(results.len());
+    for (u, d) in results {
+        diags.extend(d);
+        units.extend(u);
+    }
+    // Split the fused wall time in proportion to each part's summed time.
+    let parts = [read.into_inner(), parse.into_inner(), markdown.into_inner(), local.into_inner()];
+    let sum: u64 = parts.iter().sum::<u64>().max(1);
+    let share = |n: u64| Duration::from_secs_f64(wall.as_secs_f64() * n as f64 / sum as f64);
+    if let Some((_, d)) = timings.0.iter_mut().find(|(n, _)| *n == "load") {
+        *d += share(parts[0]);
+    }
+    timings.0.push(("parse", share(parts[1]) + catalogue_time));
+    timings.0.push(("markdown", share(parts[2])));
+    timings.0.push(("graph", share(parts[3])));
+    timings.resident("markdown");
+    (catalogue, units)
+}
+
 /// config -> load -> parse -> markdown + graph -> templates; stops once,
 /// with every problem found.
 pub fn compile(root: &Path) -> Result<Compiled, Failure> {
     let mut timings = Timings::default();
     let config = timings.stage("config", || read_config(root))?;
-    let loaded = timings.stage("load", || source::load(root, &config.content_dir));
+    let mut loaded = timings.stage("load", || source::load(root, &config.content_dir));
     let mut diags = Diagnostics::default();
-    diags.extend(loaded.diags);
-    let parsed = timings.stage("parse", || frontmatter::parse_all(&loaded.files));
-    drop(loaded.files);
-    let parsed = {
-        let mut p = parsed;
-        diags.extend(std::mem::take(&mut p.diags));
-        p
-    };
+    diags.extend(std::mem::take(&mut loaded.diags));
+    let (catalogue, mut units) = compile_units(&config, &mut loaded, &mut timings, &mut diags);
     let mut gdiags = vec![];
-    let graph = timings.stage("graph", || graph::build(config, parsed, &mut gdiags));
-    // Markdown is rendered while the graph is built: shown as its own stage.
-    if let Some(last) = timings.0.last_mut() {
-        last.1 = last.1.saturating_sub(graph.markdown_time);
+    let units: Vec<std::sync::Arc<graph::Unit>> = units.drain(..).map(std::sync::Arc::new).collect();
+    let t = Instant::now();
+    let graph = graph::link(config, &catalogue, &units, &mut gdiags);
+    if let Some((_, d)) = timings.0.iter_mut().find(|(n, _)| *n == "graph") {
+        *d += t.elapsed();
     }
-    let at = timings.0.len() - 1;
-    timings.0.insert(at, ("markdown", graph.markdown_time));
+    timings.resident("graph");
     diags.extend(gdiags);
     let tera = timings.stage("templates", || render::templates(&loaded.templates));
     let mut render_errors = vec![];

@@ -566,7 +566,7 @@ impl<'g> Ctx<'g> {
             source: self.source(m.article),
             cite: self.cite_path(m.article, m.paragraph),
             paragraph: m.paragraph,
-            sentence: &m.sentence,
+            sentence: &self.g.rendered[m.article].mentions[m.index].sentence,
         }
     }
 }

@@ -35,7 +35,12 @@ pub struct Asset {
 
 #[derive(Debug, Default)]
 pub struct Loaded {
+    /// Entities and topics, read and decoded.
     pub files: Vec<SourceFile>,
+    /// Articles, found but not read yet: (absolute path, path relative to
+    /// the root). They are read one by one as they are compiled
+    /// ([`read_source`]), so their text is never all held at once.
+    pub articles: Vec<(PathBuf, PathBuf)>,
     pub originals: Vec<Asset>,
     pub statics: Vec<Asset>,
     /// Template overrides: (name, text).
@@ -119,7 +124,16 @@ pub fn decode(bytes: Vec<u8>, rel: &Path) -> Result<String, Diagnostic> {
     }
 }
 
-/// Reads everything a build needs from `root`.
+/// Reads and decodes one Markdown file of the content folder.
+pub fn read_source(abs: &Path, rel: PathBuf, kind: Kind) -> Result<SourceFile, Diagnostic> {
+    let bytes = fs::read(abs).map_err(|e| {
+        Diagnostic::error(&rel, 1, 1, format!("cannot read: {e}")).with_help("check the file's permissions")
+    })?;
+    let text = decode(bytes, &rel)?;
+    Ok(SourceFile { rel, kind, text })
+}
+
+/// Reads everything a build needs from `root` (articles: their paths only).
 pub fn load(root: &Path, content_dir: &Path) -> Loaded {
     let mut out = Loaded::default();
     let content = root.join(content_dir);
@@ -160,16 +174,10 @@ pub fn load(root: &Path, content_dir: &Path) -> Loaded {
     });
     // Decoding is independent per file: parallel, then back in order.
     use rayon::prelude::*;
-    let decoded: Vec<Result<SourceFile, Diagnostic>> = files
-        .into_par_iter()
-        .map(|(abs, r, kind)| {
-            let bytes = fs::read(&abs).map_err(|e| {
-                Diagnostic::error(&r, 1, 1, format!("cannot read: {e}")).with_help("check the file's permissions")
-            })?;
-            let text = decode(bytes, &r)?;
-            Ok(SourceFile { rel: r, kind, text })
-        })
-        .collect();
+    let (articles, files): (Vec<_>, Vec<_>) = files.into_iter().partition(|(_, _, kind)| *kind == Kind::Article);
+    out.articles = articles.into_iter().map(|(abs, r, _)| (abs, r)).collect();
+    let decoded: Vec<Result<SourceFile, Diagnostic>> =
+        files.into_par_iter().map(|(abs, r, kind)| read_source(&abs, r, kind)).collect();
     for d in decoded {
         match d {
             Ok(f) => out.files.push(f),

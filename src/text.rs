@@ -6,12 +6,25 @@ pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = false;
     for c in s.chars() {
-        let c = match c {
-            '“' | '”' | '„' | '«' | '»' | '″' => '"',
-            '‘' | '’' | '‚' | '′' | '`' => '\'',
-            '–' | '—' | '‒' | '−' => '-',
-            '\u{a0}' => ' ',
-            c => c,
+        // ASCII first: almost all of a body is.
+        let c = if c.is_ascii() {
+            if c.is_whitespace() {
+                space = true;
+                continue;
+            }
+            if c == '`' {
+                '\''
+            } else {
+                c.to_ascii_lowercase()
+            }
+        } else {
+            match c {
+                '“' | '”' | '„' | '«' | '»' | '″' => '"',
+                '‘' | '’' | '‚' | '′' => '\'',
+                '–' | '—' | '‒' | '−' => '-',
+                '\u{a0}' => ' ',
+                c => c,
+            }
         };
         if c.is_whitespace() {
             space = true;
@@ -21,7 +34,11 @@ pub fn fold(s: &str) -> String {
             out.push(' ');
         }
         space = false;
-        out.extend(c.to_lowercase());
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            out.extend(c.to_lowercase());
+        }
     }
     out
 }
