@@ -81,6 +81,7 @@ pub struct MentionRef {
 /// What every article is compiled against: the entities and topics
 /// (deduplicated, sorted by id), their pages' HTML, and the automaton of
 /// entity names.
+#[derive(Clone)]
 pub struct Catalogue {
     pub entities: Vec<Entity>,
     pub entity_html: Vec<String>,
@@ -104,8 +105,21 @@ pub struct Unit {
     pub diags: Vec<Diagnostic>,
 }
 
+/// An article's page path and publication date as pages show them, made
+/// once rather than on every page that lists the article.
+#[derive(Debug, Clone)]
+pub struct CardText {
+    pub path: String,
+    pub date: String,
+    pub iso: String,
+}
+
 pub struct SiteGraph {
     pub config: Config,
+    /// Per article.
+    pub cards: Vec<CardText>,
+    /// Per entity: its page as a publisher (`publishers/<id>/index.html`).
+    pub publisher_paths: Vec<String>,
     /// Sorted by slug.
     pub articles: Vec<Arc<Article>>,
     pub rendered: Vec<Arc<Rendered>>,
@@ -572,8 +586,19 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
     }
 
     let (entity_html, topic_html) = (cat.entity_html.clone(), cat.topic_html.clone());
+    let cards = articles
+        .par_iter()
+        .map(|a| CardText {
+            path: format!("sources/{}/index.html", a.slug),
+            date: a.published.to_string(),
+            iso: a.published.iso_start(),
+        })
+        .collect();
+    let publisher_paths = entities.iter().map(|e| format!("publishers/{}/index.html", e.id)).collect();
     SiteGraph {
         config,
+        cards,
+        publisher_paths,
         articles,
         rendered,
         search_text,

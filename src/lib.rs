@@ -24,6 +24,7 @@ pub mod frontmatter;
 pub mod graph;
 pub mod import;
 pub mod links;
+pub mod live;
 pub mod markdown;
 pub mod output;
 pub mod pdf;
@@ -158,12 +159,40 @@ impl std::fmt::Display for Timings {
 pub struct Compiled {
     pub root: PathBuf,
     pub graph: graph::SiteGraph,
-    pub tera: tera::Tera,
+    pub tera: std::sync::Arc<tera::Tera>,
     pub template_overrides: Vec<(String, String)>,
     pub assets: Vec<source::Asset>,
     /// Warnings only: a `Compiled` has no errors.
     pub warnings: Vec<Diagnostic>,
     pub timings: Timings,
+    /// What relinking after an edit needs (`serve`): the catalogue the
+    /// articles were compiled against, each article's unit by file, the
+    /// problems found outside articles, and the originals published.
+    pub catalogue: std::sync::Arc<graph::Catalogue>,
+    pub units: std::collections::BTreeMap<PathBuf, std::sync::Arc<graph::Unit>>,
+    pub base_diags: Vec<Diagnostic>,
+    pub originals: std::collections::HashSet<String>,
+    pub config: Config,
+}
+
+/// A warning for each article whose original, named by file, is not in
+/// `originals/` (it must be there to be published).
+pub fn original_warnings(g: &graph::SiteGraph, published: &std::collections::HashSet<String>) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    for art in &g.articles {
+        if !art.original.contains("://") && !published.contains(format!("originals/{}", art.original).as_str()) {
+            out.push(
+                Diagnostic::warning(
+                    &art.path,
+                    art.original_line,
+                    1,
+                    format!("original `{}` is not in {}/originals/", art.original, g.config.content_dir.display()),
+                )
+                .with_help("put the original file there, or write its web address (https://…)"),
+            );
+        }
+    }
+    out
 }
 
 pub fn read_config(root: &Path) -> Result<Config, Failure> {
@@ -190,7 +219,7 @@ pub fn compile_units(
     loaded: &mut source::Loaded,
     timings: &mut Timings,
     diags: &mut Diagnostics,
-) -> (graph::Catalogue, Vec<graph::Unit>) {
+) -> (graph::Catalogue, Vec<graph::Unit>, Vec<Diagnostic>) {
     use rayon::prelude::*;
     use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
     let t = Instant::now();
@@ -217,9 +246,11 @@ pub fn compile_units(
             drop(file);
             add(&parse, started.elapsed());
             let unit = article.map(|a| {
-                let (u, times) = graph::compile_article(a, &catalogue);
+                let (mut u, times) = graph::compile_article(a, &catalogue);
                 add(&markdown, times.markdown);
                 add(&local, times.local);
+                // The file's own problems travel with it (relinking keeps them).
+                u.diags.splice(0..0, d.drain(..));
                 u
             });
             (unit, d)
@@ -228,8 +259,9 @@ pub fn compile_units(
     let wall = t.elapsed();
     diags.extend(cdiags);
     let mut units = Vec::with_capacity(results.len());
+    let mut article_diags = vec![];
     for (u, d) in results {
-        diags.extend(d);
+        article_diags.extend(d);
         units.extend(u);
     }
     // Split the fused wall time in proportion to each part's summed time.
@@ -243,7 +275,7 @@ pub fn compile_units(
     timings.0.push(("markdown", share(parts[2])));
     timings.0.push(("graph", share(parts[3])));
     timings.resident("markdown");
-    (catalogue, units)
+    (catalogue, units, article_diags)
 }
 
 /// config -> load -> parse -> markdown + graph -> templates; stops once,
@@ -254,9 +286,13 @@ pub fn compile(root: &Path) -> Result<Compiled, Failure> {
     let mut loaded = timings.stage("load", || source::load(root, &config.content_dir));
     let mut diags = Diagnostics::default();
     diags.extend(std::mem::take(&mut loaded.diags));
-    let (catalogue, mut units) = compile_units(&config, &mut loaded, &mut timings, &mut diags);
+    let (catalogue, mut units, article_diags) = compile_units(&config, &mut loaded, &mut timings, &mut diags);
+    // The problems not of one article (those are in its unit) stay for relinking.
+    let base_diags: Vec<Diagnostic> = diags.iter().cloned().collect();
+    diags.extend(article_diags);
     let mut gdiags = vec![];
     let units: Vec<std::sync::Arc<graph::Unit>> = units.drain(..).map(std::sync::Arc::new).collect();
+    let config_copy = config.clone();
     let t = Instant::now();
     let graph = graph::link(config, &catalogue, &units, &mut gdiags);
     if let Some((_, d)) = timings.0.iter_mut().find(|(n, _)| *n == "graph") {
@@ -274,20 +310,8 @@ pub fn compile(root: &Path) -> Result<Compiled, Failure> {
         }
     };
     // An original named by file must be there to be published.
-    let published: std::collections::HashSet<&str> = loaded.originals.iter().map(|a| a.out.as_str()).collect();
-    for art in &graph.articles {
-        if !art.original.contains("://") && !published.contains(format!("originals/{}", art.original).as_str()) {
-            diags.push(
-                Diagnostic::warning(
-                    &art.path,
-                    art.original_line,
-                    1,
-                    format!("original `{}` is not in {}/originals/", art.original, graph.config.content_dir.display()),
-                )
-                .with_help("put the original file there, or write its web address (https://…)"),
-            );
-        }
-    }
+    let originals: std::collections::HashSet<String> = loaded.originals.iter().map(|a| a.out.clone()).collect();
+    diags.extend(original_warnings(&graph, &originals));
     if diags.has_errors() || tera.is_none() {
         return Err(Failure::Content { diagnostics: diags.sorted(), render: render_errors });
     }
@@ -296,11 +320,16 @@ pub fn compile(root: &Path) -> Result<Compiled, Failure> {
     Ok(Compiled {
         root: root.to_path_buf(),
         graph,
-        tera: tera.expect("checked above"),
+        tera: std::sync::Arc::new(tera.expect("checked above")),
         template_overrides: loaded.templates,
         assets,
         warnings: diags.sorted(),
         timings,
+        catalogue: std::sync::Arc::new(catalogue),
+        units: units.into_iter().map(|u| (u.article.path.clone(), u)).collect(),
+        base_diags,
+        originals,
+        config: config_copy,
     })
 }
 
@@ -308,7 +337,29 @@ impl Compiled {
     /// Renders every page and copies every asset into `sink`.
     pub fn render(&mut self, sink: &dyn Sink) -> Result<(), Failure> {
         let t = Instant::now();
-        let (mut errors, costs) = render::render_all(&self.graph, &self.tera, sink, &self.template_overrides);
+        match render::Fragments::render(&self.graph, &self.tera) {
+            Ok((frag, costs)) => {
+                let r = self.render_with(&frag, costs, sink);
+                // The shared pieces are part of rendering.
+                if let Some(last) = self.timings.0.iter_mut().rev().find(|(n, _)| *n == "render") {
+                    last.1 = t.elapsed();
+                }
+                r
+            }
+            Err(e) => Err(Failure::Content { diagnostics: vec![], render: vec![e] }),
+        }
+    }
+
+    /// [`Compiled::render`] with the shared pieces of pages already made.
+    pub fn render_with(
+        &mut self,
+        frag: &render::Fragments,
+        frag_costs: Vec<render::TemplateCost>,
+        sink: &dyn Sink,
+    ) -> Result<(), Failure> {
+        let t = Instant::now();
+        let (mut errors, costs) =
+            render::render_all_with(&self.graph, &self.tera, frag, frag_costs, sink, &self.template_overrides);
         self.timings.1 = costs;
         for a in &self.assets {
             if let Err(source) = sink.write(&a.out, &a.bytes) {

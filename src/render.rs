@@ -6,6 +6,7 @@
 //! Pages are rendered in parallel and handed to a `Sink` one by one as they
 //! are done, so memory does not grow with the rendered output.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rayon::prelude::*;
@@ -43,6 +44,7 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
     ("briefing.html", include_str!("../templates/briefing.html")),
     ("event.html", include_str!("../templates/event.html")),
     ("discrepancy.html", include_str!("../templates/discrepancy.html")),
+    ("source_line.html", include_str!("../templates/source_line.html")),
 ];
 
 /// Static files embedded in the binary, written under `assets/`.
@@ -115,12 +117,12 @@ struct SiteView<'a> {
 struct SourceCard<'a> {
     slug: &'a str,
     title: &'a str,
-    path: String,
+    path: Cow<'a, str>,
     publisher: &'a str,
-    publisher_path: String,
+    publisher_path: Cow<'a, str>,
     author: Option<&'a str>,
-    date: String,
-    iso: String,
+    date: &'a str,
+    iso: &'a str,
     summary: &'a str,
 }
 
@@ -275,14 +277,141 @@ pub(crate) enum Links {
     Briefing { root: String, note: HashMap<usize, usize>, topics: HashSet<usize> },
 }
 
+/// Pieces rendered once and shared by many pages, each through a template
+/// of its own (so that overriding it changes every page that shows it).
+/// `serve` keeps them: after an edit only the pieces of the edited sources
+/// and of their events are rendered again ([`Fragments::update`]).
+#[derive(Default, Clone)]
+pub struct Fragments {
+    /// Per event: its timeline entry (`event.html`) for pages two levels
+    /// deep (topic and entity pages): an event listed on many such pages
+    /// costs one rendering, not one per page.
+    entries: Vec<String>,
+    /// Per event: its entry on the main timeline (anchored, reports open).
+    timeline: Vec<String>,
+    /// Per article: the source in a line (`source_line.html`), for pages two
+    /// levels deep: source pages list up to 30 others each.
+    lines: Vec<String>,
+}
+
+/// The root of pages two levels deep (`sources/<slug>/index.html`).
+const DEPTH_2: &str = "../../";
+
+impl Fragments {
+    /// Renders every piece, in parallel, with what each template cost.
+    pub fn render(g: &SiteGraph, tera: &Tera) -> Result<(Fragments, Vec<TemplateCost>), RenderError> {
+        let events: Vec<usize> = (0..g.events.len()).collect();
+        let articles: Vec<usize> = (0..g.articles.len()).collect();
+        Self::render_some(g, tera, &events, &articles)
+    }
+
+    /// The pieces of `events` and `articles` only (others left empty).
+    fn render_some(
+        g: &SiteGraph,
+        tera: &Tera,
+        events: &[usize],
+        articles: &[usize],
+    ) -> Result<(Fragments, Vec<TemplateCost>), RenderError> {
+        let c = Ctx::new(g);
+        let err = |template: &str, page: &str| {
+            let (template, page) = (template.to_string(), page.to_string());
+            move |e: tera::Error| RenderError::Template { template, page, message: tera_message(&e) }
+        };
+        let (entries, t1) =
+            c.entries_timed(tera, DEPTH_2, "n-", events).map_err(err("event.html", "(timeline entries)"))?;
+        let (timeline, t2) =
+            c.entries_timed(tera, "../", "", events).map_err(err("event.html", "timeline/index.html"))?;
+        let (lines, t3) = render_parts(tera, "source_line.html", articles, |ctx, a| {
+            ctx.insert("s", &c.source(a));
+            ctx.insert("root", DEPTH_2);
+        })
+        .map_err(err("source_line.html", "(source lines)"))?;
+        let bytes = |v: &[String]| v.iter().map(|h| h.len() as u64).sum::<u64>();
+        let costs = vec![
+            TemplateCost {
+                template: "event.html",
+                pages: entries.len() * 2,
+                time: t1 + t2,
+                bytes: bytes(&entries) + bytes(&timeline),
+            },
+            TemplateCost { template: "source_line.html", pages: lines.len(), time: t3, bytes: bytes(&lines) },
+        ];
+        let spread = |items: &[usize], rendered: Vec<String>, n: usize| {
+            if items.len() == n {
+                return rendered;
+            }
+            let mut all = vec![String::new(); n];
+            for (&i, h) in items.iter().zip(rendered) {
+                all[i] = h;
+            }
+            all
+        };
+        Ok((
+            Fragments {
+                entries: spread(events, entries, g.events.len()),
+                timeline: spread(events, timeline, g.events.len()),
+                lines: spread(articles, lines, g.articles.len()),
+            },
+            costs,
+        ))
+    }
+
+    /// The pieces for `new`, a graph relinked after the sources named in
+    /// `dirty` (by slug) changed: pieces of other sources and of events none
+    /// of them reports are taken from `self` (made for `old`).
+    pub fn update(
+        &self,
+        old: &SiteGraph,
+        new: &SiteGraph,
+        tera: &Tera,
+        dirty: &HashSet<String>,
+    ) -> Result<Fragments, RenderError> {
+        let old_event: HashMap<&str, usize> = old.events.iter().enumerate().map(|(i, e)| (e.id.as_str(), i)).collect();
+        let old_article: HashMap<&str, usize> =
+            old.articles.iter().enumerate().map(|(i, a)| (a.slug.as_str(), i)).collect();
+        // An event is dirty when a dirty source reports it, before or after.
+        let mut dirty_events: HashSet<&str> = HashSet::new();
+        for g in [old, new] {
+            for ev in &g.events {
+                if ev.reports.iter().any(|r| dirty.contains(&g.articles[r.article].slug)) {
+                    dirty_events.insert(ev.id.as_str());
+                }
+            }
+        }
+        let fresh_events: Vec<usize> = (0..new.events.len())
+            .filter(|&e| {
+                dirty_events.contains(new.events[e].id.as_str()) || !old_event.contains_key(new.events[e].id.as_str())
+            })
+            .collect();
+        let fresh_articles: Vec<usize> = (0..new.articles.len())
+            .filter(|&a| {
+                dirty.contains(&new.articles[a].slug) || !old_article.contains_key(new.articles[a].slug.as_str())
+            })
+            .collect();
+        let (mut f, _) = Self::render_some(new, tera, &fresh_events, &fresh_articles)?;
+        let fresh_e: HashSet<usize> = fresh_events.into_iter().collect();
+        for (e, ev) in new.events.iter().enumerate() {
+            if !fresh_e.contains(&e) {
+                let o = old_event[ev.id.as_str()];
+                f.entries[e] = self.entries[o].clone();
+                f.timeline[e] = self.timeline[o].clone();
+            }
+        }
+        let fresh_a: HashSet<usize> = fresh_articles.into_iter().collect();
+        for (a, art) in new.articles.iter().enumerate() {
+            if !fresh_a.contains(&a) {
+                f.lines[a] = self.lines[old_article[art.slug.as_str()]].clone();
+            }
+        }
+        Ok(f)
+    }
+}
+
 pub(crate) struct Ctx<'g> {
     pub(crate) g: &'g SiteGraph,
     pub(crate) links: Links,
-    /// Each event's timeline entry, rendered once through `event.html` for
-    /// pages at `entries_root` (topic and entity pages): an event listed on
-    /// many such pages costs one rendering, not one per page.
-    entries: Vec<String>,
-    entries_root: String,
+    /// Shared pieces, where the page being rendered can use them.
+    frag: Option<&'g Fragments>,
 }
 
 impl<'g> Ctx<'g> {
@@ -291,7 +420,7 @@ impl<'g> Ctx<'g> {
     }
 
     pub(crate) fn with_links(g: &'g SiteGraph, links: Links) -> Self {
-        Ctx { g, links, entries: vec![], entries_root: String::new() }
+        Ctx { g, links, frag: None }
     }
 
     /// A site page path, as seen from the current document.
@@ -342,21 +471,33 @@ impl<'g> Ctx<'g> {
 
     fn source(&self, a: usize) -> SourceCard<'g> {
         let art = &self.g.articles[a];
+        let card = &self.g.cards[a];
         let p = self.g.article_publisher[a];
         let (publisher, publisher_path) = match self.g.entities.get(p) {
-            Some(e) => (e.name.as_str(), self.site(format!("publishers/{}/index.html", e.id))),
-            None => (art.publisher.id.as_str(), String::new()),
+            Some(e) => (e.name.as_str(), self.site_cow(&self.g.publisher_paths[p])),
+            None => (art.publisher.id.as_str(), Cow::Borrowed("")),
         };
         SourceCard {
             slug: &art.slug,
             title: &art.title,
-            path: self.source_path(a),
+            path: match self.links {
+                Links::Site => Cow::Borrowed(card.path.as_str()),
+                _ => Cow::Owned(self.source_path(a)),
+            },
             publisher,
             publisher_path,
             author: art.author.as_deref(),
-            date: art.published.to_string(),
-            iso: art.published.iso_start(),
+            date: &card.date,
+            iso: &card.iso,
             summary: &art.summary,
+        }
+    }
+
+    /// [`Ctx::site`] of a path the graph holds, borrowed on the site itself.
+    fn site_cow(&self, path: &'g str) -> Cow<'g, str> {
+        match &self.links {
+            Links::Site => Cow::Borrowed(path),
+            _ => Cow::Owned(self.site(path.to_string())),
         }
     }
 
@@ -530,8 +671,13 @@ impl<'g> Ctx<'g> {
     ) -> Result<(), tera::Error> {
         let events: Vec<usize> = events.into_iter().collect();
         let fresh;
-        let html: Vec<&str> = if !self.entries.is_empty() && root == self.entries_root && !ids.is_empty() {
-            events.iter().map(|&e| self.entries[e].as_str()).collect()
+        let shared = match (self.frag, root, ids) {
+            (Some(f), DEPTH_2, ids) if !ids.is_empty() => Some(&f.entries),
+            (Some(f), "../", "") => Some(&f.timeline),
+            _ => None,
+        };
+        let html: Vec<&str> = if let Some(shared) = shared {
+            events.iter().map(|&e| shared[e].as_str()).collect()
         } else {
             fresh = self.entries(tera, root, ids, &events)?;
             fresh.iter().map(String::as_str).collect()
@@ -801,11 +947,16 @@ fn fill(ctx: &mut Context, tera: &Tera, c: &Ctx, page: &Page, root: &str) -> Res
             ctx.insert("own_reports", &own);
             ctx.insert("discrepancies", &discs);
             ctx.insert("other_sources_more", &others_more);
+            #[derive(Serialize)]
+            struct Other<'a> {
+                line: &'a str,
+                events: Vec<&'a str>,
+            }
             ctx.insert(
                 "other_sources",
                 &others
                     .into_iter()
-                    .map(|(o, evs)| serde_json::json!({ "source": c.source(o), "events": evs }))
+                    .map(|(o, events)| Other { line: c.frag.map_or("", |f| f.lines[o].as_str()), events })
                     .collect::<Vec<_>>(),
             );
         }
@@ -1149,85 +1300,119 @@ pub struct TemplateCost {
     pub bytes: u64,
 }
 
-pub fn render_all(
-    g: &SiteGraph,
-    tera: &Tera,
-    sink: &dyn Sink,
-    overrides: &[(String, String)],
-) -> (Vec<RenderError>, Vec<TemplateCost>) {
-    let costs: std::sync::Mutex<BTreeMap<&'static str, TemplateCost>> = Default::default();
+/// Renders one page (its context filled in, then its template).
+fn render_page(g: &SiteGraph, tera: &Tera, frag: &Fragments, page: &Page) -> (String, Result<String, RenderError>) {
     let mut c = Ctx::new(g);
+    c.frag = Some(frag);
     let site = SiteView {
         title: &g.config.title,
         description: &g.config.description,
         language: &g.config.language,
         authors: &g.config.authors,
     };
-    let pages = pages(g);
-    // Topic and entity pages (all at the same depth) share their entries.
-    let entries_root = root_of("topics/id/index.html");
-    let all: Vec<usize> = (0..g.events.len()).collect();
-    let entries = c.entries_timed(tera, &entries_root, "n-", &all);
-    match entries {
-        Ok((entries, time)) => {
-            let cost = TemplateCost {
-                template: "event.html",
-                pages: entries.len(),
-                time,
-                bytes: entries.iter().map(|h| h.len() as u64).sum(),
-            };
-            costs.lock().unwrap_or_else(|e| e.into_inner()).insert("event.html", cost);
-            c.entries = entries;
-            c.entries_root = entries_root;
-        }
-        Err(e) => {
-            return (
-                vec![RenderError::Template {
-                    template: "event.html".into(),
-                    page: "(timeline entries)".into(),
-                    message: tera_message(&e),
-                }],
-                vec![],
-            )
-        }
+    let path = page.path(g);
+    let root = if matches!(page, Page::NotFound) { String::new() } else { root_of(&path) };
+    let mut ctx = Context::new();
+    ctx.insert("site", &site);
+    ctx.insert("root", &root);
+    ctx.insert("path", &path);
+    ctx.insert("section", page.section());
+    ctx.insert("title", &page_title(g, page));
+    ctx.insert("description", &page_description(g, page));
+    ctx.insert("canonical", &g.config.site_url.as_ref().map(|u| format!("{u}{}", path.trim_end_matches("index.html"))));
+    ctx.insert("site_url", &g.config.site_url);
+    // 404.html is served at any depth: under a sub-path, links resolve from the site's base.
+    let base_href = match page {
+        Page::NotFound => g
+            .config
+            .site_url
+            .as_deref()
+            .and_then(|u| u.split_once("://"))
+            .map(|(_, rest)| rest.find('/').map_or("/".to_string(), |i| rest[i..].to_string())),
+        _ => None,
+    };
+    ctx.insert("base_href", &base_href);
+    let rendered = match fill(&mut ctx, tera, &c, page, &root) {
+        Ok(()) => tera.render(page.template(), &ctx),
+        Err(e) => Err(e),
+    };
+    let rendered = rendered.map_err(|e| RenderError::Template {
+        template: page.template().into(),
+        page: path.clone(),
+        message: tera_message(&e),
+    });
+    (path, rendered)
+}
+
+/// Every page's path, with what renders it.
+pub struct PageIndex(HashMap<String, Page>);
+
+impl PageIndex {
+    pub fn new(g: &SiteGraph) -> PageIndex {
+        PageIndex(pages(g).into_iter().map(|p| (p.path(g), p)).collect())
     }
-    let c = c;
+
+    pub fn contains(&self, path: &str) -> bool {
+        self.0.contains_key(path)
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+}
+
+/// Renders the file at `path` (a page, the search index or an export) from
+/// the graph; `None` when the graph makes no such file.
+pub fn render_path(
+    g: &SiteGraph,
+    tera: &Tera,
+    frag: &Fragments,
+    index: &PageIndex,
+    path: &str,
+) -> Option<Result<Vec<u8>, RenderError>> {
+    if let Some(page) = index.0.get(path) {
+        return Some(render_page(g, tera, frag, page).1.map(String::into_bytes));
+    }
+    if path == SEARCH_INDEX {
+        return Some(Ok(crate::search::index_js(g).into_bytes()));
+    }
+    crate::export::files(g).into_iter().find(|(p, _)| p == path).map(|(_, b)| Ok(b))
+}
+
+/// Where the search index is written.
+pub const SEARCH_INDEX: &str = "search/index.js";
+
+pub fn render_all(
+    g: &SiteGraph,
+    tera: &Tera,
+    sink: &dyn Sink,
+    overrides: &[(String, String)],
+) -> (Vec<RenderError>, Vec<TemplateCost>) {
+    match Fragments::render(g, tera) {
+        Ok((frag, costs)) => render_all_with(g, tera, &frag, costs, sink, overrides),
+        Err(e) => (vec![e], vec![]),
+    }
+}
+
+/// [`render_all`] with the shared pieces already rendered.
+pub fn render_all_with(
+    g: &SiteGraph,
+    tera: &Tera,
+    frag: &Fragments,
+    frag_costs: Vec<TemplateCost>,
+    sink: &dyn Sink,
+    overrides: &[(String, String)],
+) -> (Vec<RenderError>, Vec<TemplateCost>) {
+    let costs: std::sync::Mutex<BTreeMap<&'static str, TemplateCost>> =
+        std::sync::Mutex::new(frag_costs.into_iter().map(|c| (c.template, c)).collect());
+    let pages = pages(g);
     // The search index and the exports are built while the pages render.
     let render_pages = || -> Vec<RenderError> {
         pages
             .par_iter()
             .filter_map(|page| {
                 let started = std::time::Instant::now();
-                let path = page.path(g);
-                let root = if matches!(page, Page::NotFound) { String::new() } else { root_of(&path) };
-                let mut ctx = Context::new();
-                ctx.insert("site", &site);
-                ctx.insert("root", &root);
-                ctx.insert("path", &path);
-                ctx.insert("section", page.section());
-                ctx.insert("title", &page_title(g, page));
-                ctx.insert("description", &page_description(g, page));
-                ctx.insert(
-                    "canonical",
-                    &g.config.site_url.as_ref().map(|u| format!("{u}{}", path.trim_end_matches("index.html"))),
-                );
-                ctx.insert("site_url", &g.config.site_url);
-                // 404.html is served at any depth: under a sub-path, links resolve from the site's base.
-                let base_href = match page {
-                    Page::NotFound => g
-                        .config
-                        .site_url
-                        .as_deref()
-                        .and_then(|u| u.split_once("://"))
-                        .map(|(_, rest)| rest.find('/').map_or("/".to_string(), |i| rest[i..].to_string())),
-                    _ => None,
-                };
-                ctx.insert("base_href", &base_href);
-                let rendered = match fill(&mut ctx, tera, &c, page, &root) {
-                    Ok(()) => tera.render(page.template(), &ctx),
-                    Err(e) => Err(e),
-                };
-                drop(ctx);
+                let (path, rendered) = render_page(g, tera, frag, page);
                 let bytes = rendered.as_ref().map_or(0, |h| h.len() as u64);
                 {
                     let mut costs = costs.lock().unwrap_or_else(|e| e.into_inner());
@@ -1245,18 +1430,14 @@ pub fn render_all(
                     Ok(html) => {
                         sink.write(&path, html.as_bytes()).err().map(|source| RenderError::Write { path, source })
                     }
-                    Err(e) => Some(RenderError::Template {
-                        template: page.template().into(),
-                        page: path,
-                        message: tera_message(&e),
-                    }),
+                    Err(e) => Some(e),
                 }
             })
             .collect()
     };
     let generated = || -> (Vec<(String, Vec<u8>)>, [TemplateCost; 2]) {
         let t = std::time::Instant::now();
-        let mut files = vec![("search/index.js".to_string(), crate::search::index_js(g).into_bytes())];
+        let mut files = vec![(SEARCH_INDEX.to_string(), crate::search::index_js(g).into_bytes())];
         let search =
             TemplateCost { template: "(search index)", pages: 1, time: t.elapsed(), bytes: files[0].1.len() as u64 };
         let t = std::time::Instant::now();
@@ -1292,4 +1473,66 @@ pub fn render_all(
     costs.extend(generated_costs);
     costs.sort_by(|a, b| b.time.cmp(&a.time).then(a.template.cmp(b.template)));
     (errors, costs)
+}
+
+/// The files whose content can change when the sources named in `slugs`
+/// change, as `g` links them: call it on the graph before an edit and on
+/// the graph after, and render the union again. Pages of other sources
+/// that share an event with one of them are included (they list its report
+/// and the disagreements it is part of), and so are the pages of every
+/// topic, entity and publisher it or its events touch, with their parents;
+/// the lists, timeline, disagreements, print, briefings and search index
+/// always are (and the exports, made together: not listed here).
+pub fn dependents(g: &SiteGraph, slugs: &HashSet<String>) -> std::collections::BTreeSet<String> {
+    let mut out: std::collections::BTreeSet<String> = [
+        "index.html",
+        "publishers/index.html",
+        "topics/index.html",
+        "entities/index.html",
+        "timeline/index.html",
+        "discrepancies/index.html",
+        "print/index.html",
+        "briefings/index.html",
+        SEARCH_INDEX,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    out.extend(g.config.briefings.iter().map(|b| format!("briefings/{}/index.html", b.id)));
+    let mut topics: HashSet<usize> = HashSet::new();
+    let mut entities: HashSet<usize> = HashSet::new();
+    let mut articles: HashSet<usize> = HashSet::new();
+    for (a, art) in g.articles.iter().enumerate() {
+        if !slugs.contains(&art.slug) {
+            continue;
+        }
+        articles.insert(a);
+        topics.extend(g.article_topics[a].iter().copied());
+        entities.extend(g.article_entities[a].iter().copied());
+        if g.article_publisher[a] != usize::MAX {
+            entities.insert(g.article_publisher[a]);
+        }
+        for &e in &g.article_events[a] {
+            let ev = &g.events[e];
+            articles.extend(ev.reports.iter().map(|r| r.article));
+            topics.extend(ev.topics.iter().copied());
+            entities.extend(ev.entities.iter().copied());
+        }
+    }
+    // A topic page lists its sub-topics' sources: its parents change too.
+    let mut stack: Vec<usize> = topics.iter().copied().collect();
+    while let Some(t) = stack.pop() {
+        if let Some(p) = g.topic_parent[t] {
+            if topics.insert(p) {
+                stack.push(p);
+            }
+        }
+    }
+    out.extend(articles.iter().map(|&a| Page::Source(a).path(g)));
+    out.extend(topics.iter().map(|&t| Page::Topic(t).path(g)));
+    for e in entities {
+        let page = if g.entities[e].kind == EntityKind::Publisher { Page::Publisher(e) } else { Page::Entity(e) };
+        out.insert(page.path(g));
+    }
+    out
 }

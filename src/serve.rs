@@ -11,10 +11,10 @@
 //!   ever opened from a request. Traversal attempts (`..`, encoded or not,
 //!   backslashes, NUL) are refused with 400 all the same.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -27,7 +27,8 @@ use axum::Router;
 use notify_debouncer_full::notify::RecursiveMode;
 use tokio::sync::broadcast;
 
-use crate::{compile, config, output, read_config, Failure};
+use crate::live::Live;
+use crate::{config, read_config, Failure};
 
 /// The endpoint of the live-reload event stream.
 pub const EVENTS: &str = "/__dossier/events";
@@ -38,6 +39,35 @@ struct Site {
     files: Arc<HashMap<String, Bytes>>,
     /// The last rebuild's failure, shown until a good build.
     error: Option<String>,
+    /// Files of the newest build not made yet (an edit's list pages and
+    /// the like): made on request, and meanwhile by the rebuilding thread.
+    pending: Option<Arc<Pending>>,
+}
+
+struct Pending {
+    live: Arc<Live>,
+    paths: HashSet<String>,
+    made: Mutex<HashMap<String, Bytes>>,
+}
+
+impl Pending {
+    /// The file at `rel` if it is one of the build's pending files.
+    fn get(&self, rel: &str) -> Option<Result<Bytes, String>> {
+        if !self.paths.contains(rel) {
+            return None;
+        }
+        if let Some(b) = self.made.lock().expect("pending lock").get(rel) {
+            return Some(Ok(b.clone()));
+        }
+        match self.live.render_one(rel)? {
+            Ok(bytes) => {
+                let b = Bytes::from(bytes);
+                self.made.lock().expect("pending lock").insert(rel.to_string(), b.clone());
+                Some(Ok(b))
+            }
+            Err(e) => Some(Err(e.to_string())),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -48,41 +78,162 @@ struct AppState {
 
 /// Renders the whole site into memory.
 pub fn build_in_memory(root: &Path) -> Result<(HashMap<String, Bytes>, usize), Failure> {
-    let mut compiled = compile(root)?;
-    let sink = output::MemorySink::default();
-    compiled.render(&sink)?;
-    let warnings = compiled.warnings.len();
-    for w in &compiled.warnings {
+    let (live, files) = Live::build(root)?;
+    for w in live.warnings() {
         eprintln!("{w}");
     }
-    let files = sink.into_files().into_iter().map(|(k, v)| (k, Bytes::from(v))).collect();
-    Ok((files, warnings))
+    Ok((files.into_iter().map(|(k, v)| (k, Bytes::from(v))).collect(), live.warnings().len()))
 }
 
-fn rebuild(root: &Path, state: &AppState, generation: &mut u64) {
+/// A full build, served; its `Live` kept for the edits that follow.
+fn rebuild(root: &Path, state: &AppState, generation: &mut u64) -> Option<Arc<Live>> {
     let t = Instant::now();
-    let result = build_in_memory(root);
+    let result = Live::build(root);
     let mut site = state.site.write().expect("site lock");
-    match result {
-        Ok((files, warnings)) => {
+    let live = match result {
+        Ok((live, files)) => {
+            for w in live.warnings() {
+                eprintln!("{w}");
+            }
             eprintln!(
-                "dossier: rebuilt {} files in {:.2} s, {warnings} warning(s)",
+                "dossier: rebuilt {} files in {:.2} s, {} warning(s)",
                 files.len(),
-                t.elapsed().as_secs_f64()
+                t.elapsed().as_secs_f64(),
+                live.warnings().len()
             );
-            site.files = Arc::new(files);
+            site.files = Arc::new(files.into_iter().map(|(k, v)| (k, Bytes::from(v))).collect());
             site.error = None;
+            site.pending = None;
+            Some(Arc::new(live))
         }
         Err(f) => {
             let text = f.text();
             eprintln!("{text}");
             eprintln!("dossier: serving the last good build until this is fixed");
             site.error = Some(text);
+            None
         }
-    }
+    };
     drop(site);
     *generation += 1;
     let _ = state.reload.send(*generation);
+    live
+}
+
+/// How long the watcher waits for a burst of file events to end.
+const DEBOUNCE_MS: u64 = 15;
+
+/// Source pages made before the reload is sent, at most: the edited
+/// article's own page and those of the sources that share its events.
+const EAGER: usize = 64;
+
+/// Applies an edit of articles to `live`: the edited pages are made at
+/// once and served, open pages reloaded; the other pages that depend on
+/// the edit (lists, timeline, search index...) are made on request or by
+/// this thread right after, whichever comes first. `Err` keeps the last
+/// good build served, its error shown.
+fn apply_edit(
+    root: &Path,
+    state: &AppState,
+    live: &Arc<Live>,
+    changed: &[PathBuf],
+    generation: &mut u64,
+) -> Option<Arc<Live>> {
+    let t = Instant::now();
+    let failed = |text: String, generation: &mut u64| {
+        eprintln!("{text}");
+        eprintln!("dossier: serving the last good build until this is fixed");
+        state.site.write().expect("site lock").error = Some(text);
+        *generation += 1;
+        let _ = state.reload.send(*generation);
+        None
+    };
+    let edit = match live.edit(root, changed) {
+        Ok(e) => e,
+        Err(f) => return failed(f.text(), generation),
+    };
+    let next = Arc::new(edit.live);
+    let (eager, later): (Vec<String>, Vec<String>) = {
+        let mut eager = vec![];
+        let mut later = vec![];
+        for p in edit.dirty {
+            if (p.starts_with("sources/") || p.starts_with("publishers/"))
+                && eager.len() < EAGER
+                && p != "publishers/index.html"
+            {
+                eager.push(p);
+            } else {
+                later.push(p);
+            }
+        }
+        (eager, later)
+    };
+    let made = match next.render(&eager) {
+        Ok(m) => m,
+        Err(e) => return failed(format!("error: {e}"), generation),
+    };
+    {
+        let mut site = state.site.write().expect("site lock");
+        let mut files: HashMap<String, Bytes> = (*site.files).clone();
+        // Pending files of the build before are made now, from it.
+        if let Some(p) = site.pending.take() {
+            for path in &p.paths {
+                if let Some(Ok(b)) = p.get(path) {
+                    files.insert(path.clone(), b);
+                }
+            }
+        }
+        for r in &edit.removed {
+            files.remove(r);
+        }
+        for (p, b) in made {
+            files.insert(p, Bytes::from(b));
+        }
+        for p in &later {
+            files.remove(p);
+        }
+        site.files = Arc::new(files);
+        site.error = None;
+        site.pending = Some(Arc::new(Pending {
+            live: next.clone(),
+            paths: later.iter().cloned().collect(),
+            made: Mutex::new(HashMap::new()),
+        }));
+    }
+    *generation += 1;
+    let _ = state.reload.send(*generation);
+    let shown = t.elapsed();
+    // The rest, now; requests meanwhile make what they ask for.
+    let pending = state.site.read().expect("site lock").pending.clone();
+    if let Some(pending) = pending {
+        let todo: Vec<String> = {
+            let made = pending.made.lock().expect("pending lock");
+            later.iter().filter(|p| !made.contains_key(*p)).cloned().collect()
+        };
+        match next.render(&todo) {
+            Ok(rest) => {
+                let mut site = state.site.write().expect("site lock");
+                // Only if no newer edit replaced this one meanwhile.
+                if site.pending.as_ref().is_some_and(|p| Arc::ptr_eq(p, &pending)) {
+                    let mut files: HashMap<String, Bytes> = (*site.files).clone();
+                    files.extend(pending.made.lock().expect("pending lock").drain());
+                    files.extend(rest.into_iter().map(|(p, b)| (p, Bytes::from(b))));
+                    site.files = Arc::new(files);
+                    site.pending = None;
+                }
+            }
+            Err(e) => return failed(format!("error: {e}"), generation),
+        }
+    }
+    eprintln!(
+        "dossier: {} changed: {} files made again, served in {:.0} ms, all made in {:.0} ms, {} warning(s)",
+        changed.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+        eager.len() + later.len(),
+        shown.as_secs_f64() * 1000.0,
+        t.elapsed().as_secs_f64() * 1000.0,
+        next.warnings().len()
+    );
+    Some(next)
 }
 
 /// Percent-decodes a request path and refuses anything that could name a
@@ -172,10 +323,19 @@ async fn page(State(state): State<AppState>, uri: Uri) -> Response {
         Ok(r) => r,
         Err(status) => return (status, "bad request path\n").into_response(),
     };
-    let (files, error) = {
+    let (files, error, pending) = {
         let site = state.site.read().expect("site lock");
-        (site.files.clone(), site.error.clone())
+        (site.files.clone(), site.error.clone(), site.pending.clone())
     };
+    if let Some(p) = pending {
+        let (p, r) = (p.clone(), rel.clone());
+        let made = tokio::task::spawn_blocking(move || p.get(&r)).await.ok().flatten();
+        match made {
+            Some(Ok(body)) => return respond(StatusCode::OK, &rel, body, error.as_deref()),
+            Some(Err(e)) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
+            None => {}
+        }
+    }
     let (status, rel, body) = match files.get(&rel) {
         Some(b) => (StatusCode::OK, rel, b.clone()),
         None => match files.get(&format!("{rel}/index.html")) {
@@ -202,8 +362,12 @@ async fn page(State(state): State<AppState>, uri: Uri) -> Response {
             },
         },
     };
-    let ctype = content_type(&rel);
-    let body = if ctype.starts_with("text/html") { Bytes::from(inject(&body, error.as_deref())) } else { body };
+    respond(status, &rel, body, error.as_deref())
+}
+
+fn respond(status: StatusCode, rel: &str, body: Bytes, error: Option<&str>) -> Response {
+    let ctype = content_type(rel);
+    let body = if ctype.starts_with("text/html") { Bytes::from(inject(&body, error)) } else { body };
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
@@ -274,25 +438,36 @@ pub fn serve(root: &Path, port: u16, on_ready: impl FnOnce(SocketAddr, &str)) ->
     let state = AppState { site: Arc::new(RwLock::new(Site::default())), reload };
 
     let t = Instant::now();
-    let summary = match build_in_memory(&root) {
-        Ok((files, warnings)) => {
-            let s = format!("{} files built in {:.2} s, {warnings} warning(s)", files.len(), t.elapsed().as_secs_f64());
-            state.site.write().expect("site lock").files = Arc::new(files);
-            s
+    let (summary, mut live) = match Live::build(&root) {
+        Ok((live, files)) => {
+            for w in live.warnings() {
+                eprintln!("{w}");
+            }
+            let s = format!(
+                "{} files built in {:.2} s, {} warning(s)",
+                files.len(),
+                t.elapsed().as_secs_f64(),
+                live.warnings().len()
+            );
+            state.site.write().expect("site lock").files =
+                Arc::new(files.into_iter().map(|(k, v)| (k, Bytes::from(v))).collect());
+            (s, Some(Arc::new(live)))
         }
         Err(f) => {
             let text = f.text();
             eprintln!("{text}");
             state.site.write().expect("site lock").error = Some(text);
-            "the build failed: fix the errors above, the site reloads by itself".to_string()
+            ("the build failed: fix the errors above, the site reloads by itself".to_string(), None)
         }
     };
 
     // The watcher: debounced events to a channel, one rebuilding thread.
     let (tx, rx) = std::sync::mpsc::channel();
-    let mut debouncer = notify_debouncer_full::new_debouncer(Duration::from_millis(60), None, tx).map_err(|e| {
-        Failure::Fatal(crate::Error::Io { path: root.display().to_string(), source: std::io::Error::other(e) })
-    })?;
+    // Editors save in bursts of a few milliseconds (a temporary file, then a rename).
+    let mut debouncer =
+        notify_debouncer_full::new_debouncer(Duration::from_millis(DEBOUNCE_MS), None, tx).map_err(|e| {
+            Failure::Fatal(crate::Error::Io { path: root.display().to_string(), source: std::io::Error::other(e) })
+        })?;
     let mut watching: Vec<PathBuf> = vec![];
     watch_all(&mut debouncer, &mut watching, &root, &content_dir);
     {
@@ -301,14 +476,45 @@ pub fn serve(root: &Path, port: u16, on_ready: impl FnOnce(SocketAddr, &str)) ->
         let content_dir = content_dir.clone();
         std::thread::spawn(move || {
             let mut generation = 0u64;
+            let mut unapplied: Vec<PathBuf> = vec![];
+            let mut needs_full = live.is_none();
             while let Ok(result) = rx.recv() {
                 let Ok(events) = result else { continue };
-                if !events.iter().any(|e| e.paths.iter().any(|p| relevant(&root, &content_dir, p))) {
+                let mut changed: Vec<PathBuf> = events
+                    .iter()
+                    .flat_map(|e| e.paths.iter())
+                    .filter(|p| relevant(&root, &content_dir, p))
+                    .filter_map(|p| p.strip_prefix(&root).ok().map(Path::to_path_buf))
+                    .collect();
+                if changed.is_empty() {
                     continue;
                 }
+                changed.sort();
+                changed.dedup();
                 // A folder created after start (templates/, static/) is watched from now on.
                 watch_all(&mut debouncer, &mut watching, &root, &content_dir);
-                rebuild(&root, &state, &mut generation);
+                // Changes not applied yet (the last try failed) are part of this one.
+                changed.append(&mut unapplied);
+                changed.sort();
+                changed.dedup();
+                let next = match &live {
+                    // Articles only: recompile those, relink, make what depends on them.
+                    Some(l) if !needs_full && l.can_apply(&root, &changed) => {
+                        apply_edit(&root, &state, l, &changed, &mut generation)
+                    }
+                    _ => {
+                        needs_full = true;
+                        rebuild(&root, &state, &mut generation)
+                    }
+                };
+                match next {
+                    Some(l) => {
+                        live = Some(l);
+                        needs_full = false;
+                    }
+                    // The last good build stays served; this change is tried again with the next.
+                    None => unapplied = changed,
+                }
             }
         });
     }

@@ -54,6 +54,7 @@ pub struct Mention {
 
 /// Finds entity names and aliases in text in one pass (Aho-Corasick,
 /// leftmost-longest, case-sensitive: "Sales" the surname is not "sales").
+#[derive(Clone)]
 pub struct Matcher {
     ac: Option<AhoCorasick>,
     /// Pattern index -> entity index.

@@ -5,6 +5,7 @@ mod build;
 mod errors;
 mod graph;
 mod hostile;
+mod live;
 mod publish;
 
 use std::collections::BTreeMap;
@@ -16,7 +17,7 @@ pub fn fixture_dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
     for e in fs::read_dir(from).unwrap() {
         let e = e.unwrap();
