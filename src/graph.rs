@@ -102,6 +102,10 @@ pub struct Unit {
     pub search: Arc<(String, String)>,
     /// Per event claim: the paragraph (1-based) its quote stands in.
     pub quote_paragraph: Vec<Option<usize>>,
+    /// Its page and date as lists show them.
+    pub card: Arc<CardText>,
+    /// The entities it names, in order of first mention.
+    pub entities: Vec<usize>,
     pub diags: Vec<Diagnostic>,
 }
 
@@ -117,7 +121,7 @@ pub struct CardText {
 pub struct SiteGraph {
     pub config: Config,
     /// Per article.
-    pub cards: Vec<CardText>,
+    pub cards: Vec<Arc<CardText>>,
     /// Per entity: its page as a publisher (`publishers/<id>/index.html`).
     pub publisher_paths: Vec<String>,
     /// Sorted by slug.
@@ -291,7 +295,26 @@ pub fn compile_article(mut art: Article, cat: &Catalogue) -> (Unit, UnitTimes) {
     for p in &mut r.paragraphs {
         p.text = String::new();
     }
-    let unit = Unit { article: Arc::new(art), rendered: Arc::new(r), search: Arc::new(search), quote_paragraph, diags };
+    let card = Arc::new(CardText {
+        path: format!("sources/{}/index.html", art.slug),
+        date: art.published.to_string(),
+        iso: art.published.iso_start(),
+    });
+    let mut entities: Vec<usize> = vec![];
+    for m in &r.mentions {
+        if !entities.contains(&m.entity) {
+            entities.push(m.entity);
+        }
+    }
+    let unit = Unit {
+        article: Arc::new(art),
+        rendered: Arc::new(r),
+        search: Arc::new(search),
+        quote_paragraph,
+        card,
+        entities,
+        diags,
+    };
     (unit, UnitTimes { markdown, local: t.elapsed() })
 }
 
@@ -424,12 +447,9 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
 
     // Mentions, both ways.
     let mut entity_mentions: Vec<Vec<MentionRef>> = vec![vec![]; entities.len()];
-    let mut article_entities = vec![vec![]; articles.len()];
+    let article_entities: Vec<Vec<usize>> = units.iter().map(|u| u.entities.clone()).collect();
     for (a, r) in rendered.iter().enumerate() {
         for (index, m) in r.mentions.iter().enumerate() {
-            if !article_entities[a].contains(&m.entity) {
-                article_entities[a].push(m.entity);
-            }
             entity_mentions[m.entity].push(MentionRef { article: a, paragraph: m.paragraph, index });
         }
     }
@@ -586,14 +606,7 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
     }
 
     let (entity_html, topic_html) = (cat.entity_html.clone(), cat.topic_html.clone());
-    let cards = articles
-        .par_iter()
-        .map(|a| CardText {
-            path: format!("sources/{}/index.html", a.slug),
-            date: a.published.to_string(),
-            iso: a.published.iso_start(),
-        })
-        .collect();
+    let cards = units.iter().map(|u| u.card.clone()).collect();
     let publisher_paths = entities.iter().map(|e| format!("publishers/{}/index.html", e.id)).collect();
     SiteGraph {
         config,

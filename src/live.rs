@@ -58,14 +58,15 @@ impl Live {
     pub fn can_apply(&self, root: &Path, changed: &[PathBuf]) -> bool {
         let articles = self.compiled.graph.config.content_dir.join("articles");
         changed.iter().all(|rel| {
+            if rel.parent() != Some(articles.as_path()) {
+                return false;
+            }
             let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            let under = rel.parent() == Some(articles.as_path());
-            let abs = root.join(rel);
-            let plain = match std::fs::symlink_metadata(&abs) {
-                Ok(m) => m.file_type().is_file(),
+            match std::fs::symlink_metadata(root.join(rel)) {
+                Ok(m) => m.file_type().is_file() && name.ends_with(".md") && !name.starts_with('.'),
+                // Gone: an article deleted, or an editor's temporary file.
                 Err(e) => e.kind() == std::io::ErrorKind::NotFound,
-            };
-            under && name.ends_with(".md") && !name.starts_with('.') && plain
+            }
         })
     }
 

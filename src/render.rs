@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -286,12 +287,12 @@ pub struct Fragments {
     /// Per event: its timeline entry (`event.html`) for pages two levels
     /// deep (topic and entity pages): an event listed on many such pages
     /// costs one rendering, not one per page.
-    entries: Vec<String>,
+    entries: Vec<Arc<str>>,
     /// Per event: its entry on the main timeline (anchored, reports open).
-    timeline: Vec<String>,
+    timeline: Vec<Arc<str>>,
     /// Per article: the source in a line (`source_line.html`), for pages two
     /// levels deep: source pages list up to 30 others each.
-    lines: Vec<String>,
+    lines: Vec<Arc<str>>,
 }
 
 /// The root of pages two levels deep (`sources/<slug>/index.html`).
@@ -336,13 +337,14 @@ impl Fragments {
             },
             TemplateCost { template: "source_line.html", pages: lines.len(), time: t3, bytes: bytes(&lines) },
         ];
-        let spread = |items: &[usize], rendered: Vec<String>, n: usize| {
+        let spread = |items: &[usize], rendered: Vec<String>, n: usize| -> Vec<Arc<str>> {
             if items.len() == n {
-                return rendered;
+                return rendered.into_iter().map(Arc::from).collect();
             }
-            let mut all = vec![String::new(); n];
+            let empty: Arc<str> = Arc::from("");
+            let mut all = vec![empty; n];
             for (&i, h) in items.iter().zip(rendered) {
-                all[i] = h;
+                all[i] = Arc::from(h);
             }
             all
         };
@@ -677,7 +679,7 @@ impl<'g> Ctx<'g> {
             _ => None,
         };
         let html: Vec<&str> = if let Some(shared) = shared {
-            events.iter().map(|&e| shared[e].as_str()).collect()
+            events.iter().map(|&e| &*shared[e]).collect()
         } else {
             fresh = self.entries(tera, root, ids, &events)?;
             fresh.iter().map(String::as_str).collect()
@@ -956,7 +958,7 @@ fn fill(ctx: &mut Context, tera: &Tera, c: &Ctx, page: &Page, root: &str) -> Res
                 "other_sources",
                 &others
                     .into_iter()
-                    .map(|(o, events)| Other { line: c.frag.map_or("", |f| f.lines[o].as_str()), events })
+                    .map(|(o, events)| Other { line: c.frag.map_or("", |f| &*f.lines[o]), events })
                     .collect::<Vec<_>>(),
             );
         }

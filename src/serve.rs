@@ -24,7 +24,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use notify_debouncer_full::notify::RecursiveMode;
+use notify_debouncer_full::notify::{EventKind, RecursiveMode};
 use tokio::sync::broadcast;
 
 use crate::live::Live;
@@ -152,6 +152,7 @@ fn apply_edit(
         Ok(e) => e,
         Err(f) => return failed(f.text(), generation),
     };
+    let relinked = t.elapsed();
     let next = Arc::new(edit.live);
     let (eager, later): (Vec<String>, Vec<String>) = {
         let mut eager = vec![];
@@ -172,6 +173,7 @@ fn apply_edit(
         Ok(m) => m,
         Err(e) => return failed(format!("error: {e}"), generation),
     };
+    let rendered = t.elapsed();
     {
         let mut site = state.site.write().expect("site lock");
         let mut files: HashMap<String, Bytes> = (*site.files).clone();
@@ -226,9 +228,12 @@ fn apply_edit(
         }
     }
     eprintln!(
-        "dossier: {} changed: {} files made again, served in {:.0} ms, all made in {:.0} ms, {} warning(s)",
+        "dossier: {} changed: {} files made again (relinked in {:.0} ms, {} pages made by {:.0} ms), served in {:.0} ms, all made in {:.0} ms, {} warning(s)",
         changed.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
         eager.len() + later.len(),
+        relinked.as_secs_f64() * 1000.0,
+        eager.len(),
+        rendered.as_secs_f64() * 1000.0,
         shown.as_secs_f64() * 1000.0,
         t.elapsed().as_secs_f64() * 1000.0,
         next.warnings().len()
@@ -480,8 +485,10 @@ pub fn serve(root: &Path, port: u16, on_ready: impl FnOnce(SocketAddr, &str)) ->
             let mut needs_full = live.is_none();
             while let Ok(result) = rx.recv() {
                 let Ok(events) = result else { continue };
+                // Reads are not changes (a build reads every file: counting them loops).
                 let mut changed: Vec<PathBuf> = events
                     .iter()
+                    .filter(|e| !matches!(e.kind, EventKind::Access(_)))
                     .flat_map(|e| e.paths.iter())
                     .filter(|p| relevant(&root, &content_dir, p))
                     .filter_map(|p| p.strip_prefix(&root).ok().map(Path::to_path_buf))

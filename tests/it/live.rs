@@ -100,7 +100,17 @@ fn only_article_files_are_applied_as_edits() {
     let (live, _) = Live::build(root).unwrap();
     assert!(live.can_apply(root, &[PathBuf::from(KIDS)]));
     assert!(live.can_apply(root, &[PathBuf::from("content/articles/gone.md")]));
-    for other in ["content/entities/iraq.md", "content/topics/repatriation.md", "book.toml", "templates/base.html"] {
+    // An editor's temporary file, already renamed over the article.
+    assert!(live.can_apply(root, &[PathBuf::from("content/articles/a.md.tmp1234"), PathBuf::from(KIDS)]));
+    fs::write(root.join("content/articles/notes.txt"), "x").unwrap();
+    assert!(!live.can_apply(root, &[PathBuf::from("content/articles/notes.txt")]));
+    for other in [
+        "content/entities/gone.md",
+        "content/entities/iraq.md",
+        "content/topics/repatriation.md",
+        "book.toml",
+        "templates/base.html",
+    ] {
         assert!(!live.can_apply(root, &[PathBuf::from(other)]), "{other}");
     }
 }
