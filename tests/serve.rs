@@ -232,5 +232,38 @@ fn ten_thousand_requests_from_fifty_clients_while_it_rebuilds() {
     assert_eq!(ok.load(Ordering::Relaxed), 10_000);
     assert!(n >= 2, "the site was rebuilt during the load");
     let stderr = server.stderr.lock().unwrap().clone();
-    assert!(stderr.contains("dossier: rebuilt"), "{stderr}");
+    // Article edits are applied incrementally: no full rebuild.
+    assert!(stderr.contains("content/articles/alpha.md changed: "), "{stderr}");
+    assert!(!stderr.contains("dossier: rebuilt"), "{stderr}");
+}
+
+#[test]
+fn idle_means_no_reloads_and_other_files_rebuild_the_whole_site() {
+    let d = fixture();
+    let server = start(d.path());
+    let port = server.port;
+    let (tx, rx) = mpsc::channel::<String>();
+    let mut sse = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(sse, "GET /__dossier/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(sse).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Serving reads files, and a build reads every one: none of that is a change.
+    for _ in 0..20 {
+        request(port, "/sources/alpha/");
+    }
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(!rx.try_iter().any(|l| l == "event: reload"), "a reload with nothing edited");
+    assert!(!server.stderr.lock().unwrap().contains("rebuilt"));
+
+    // An entity is not an article: the whole site is built again.
+    let path = d.path().join("content/entities/jane-roe.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{text}\nAn added line.\n")).unwrap();
+    wait_until("the entity page", || request(port, "/entities/jane-roe/").1.contains("An added line."));
+    assert!(server.stderr.lock().unwrap().contains("dossier: rebuilt"));
 }
