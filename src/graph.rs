@@ -78,6 +78,21 @@ pub struct MentionRef {
     pub index: usize,
 }
 
+/// Text kept compressed (LZ4) until it is used: an article's HTML is
+/// needed once, for its page, and held from its compilation until then.
+pub struct Packed(Vec<u8>);
+
+impl Packed {
+    pub fn pack(s: &str) -> Packed {
+        Packed(lz4_flex::compress_prepend_size(s.as_bytes()))
+    }
+
+    pub fn unpack(&self) -> String {
+        let bytes = lz4_flex::decompress_size_prepended(&self.0).expect("packed by Packed::pack");
+        String::from_utf8(bytes).expect("packed from a str")
+    }
+}
+
 /// What every article is compiled against: the entities and topics
 /// (deduplicated, sorted by id), their pages' HTML, and the automaton of
 /// entity names.
@@ -97,7 +112,9 @@ pub struct Catalogue {
 /// these, so an edit recompiles one file and relinks.
 pub struct Unit {
     pub article: Arc<Article>,
+    /// Its HTML is in `html`, not here.
     pub rendered: Arc<Rendered>,
+    pub html: Arc<Packed>,
     /// The search snippet and words ([`crate::search::source_text`]).
     pub search: Arc<(String, String)>,
     /// Per event claim: the paragraph (1-based) its quote stands in.
@@ -126,7 +143,9 @@ pub struct SiteGraph {
     pub publisher_paths: Vec<String>,
     /// Sorted by slug.
     pub articles: Vec<Arc<Article>>,
+    /// Each article's HTML is in `html` ([`SiteGraph::article_html`]).
     pub rendered: Vec<Arc<Rendered>>,
+    pub html: Vec<Arc<Packed>>,
     /// Sorted by id.
     pub entities: Vec<Entity>,
     pub entity_html: Vec<String>,
@@ -306,8 +325,10 @@ pub fn compile_article(mut art: Article, cat: &Catalogue) -> (Unit, UnitTimes) {
             entities.push(m.entity);
         }
     }
+    let html = Arc::new(Packed::pack(&std::mem::take(&mut r.html)));
     let unit = Unit {
         article: Arc::new(art),
+        html,
         rendered: Arc::new(r),
         search: Arc::new(search),
         quote_paragraph,
@@ -344,6 +365,7 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
     let units = kept;
     let articles: Vec<Arc<Article>> = units.iter().map(|u| u.article.clone()).collect();
     let rendered: Vec<Arc<Rendered>> = units.iter().map(|u| u.rendered.clone()).collect();
+    let html: Vec<Arc<Packed>> = units.iter().map(|u| u.html.clone()).collect();
     let search_text: Vec<Arc<(String, String)>> = units.iter().map(|u| u.search.clone()).collect();
     let entities = cat.entities.clone();
     let topics = cat.topics.clone();
@@ -610,6 +632,7 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
     let publisher_paths = entities.iter().map(|e| format!("publishers/{}/index.html", e.id)).collect();
     SiteGraph {
         config,
+        html,
         cards,
         publisher_paths,
         articles,
@@ -679,6 +702,11 @@ fn closest_paragraph(q: &str, paragraphs: &[String]) -> Option<usize> {
 }
 
 impl SiteGraph {
+    /// Article `a`'s rendered HTML.
+    pub fn article_html(&self, a: usize) -> String {
+        self.html[a].unpack()
+    }
+
     pub fn claim(&self, r: &Report) -> &crate::frontmatter::EventClaim {
         &self.articles[r.article].events[r.claim]
     }

@@ -941,7 +941,7 @@ fn fill(ctx: &mut Context, tera: &Tera, c: &Ctx, page: &Page, root: &str) -> Res
                 },
             );
             ctx.insert("url", &art.url);
-            ctx.insert("content", &r.html);
+            ctx.insert("content", &g.article_html(a));
             ctx.insert("paragraphs", &r.paragraphs.len());
             ctx.insert("topics", &g.article_topics[a].iter().map(|&t| c.topic(t)).collect::<Vec<_>>());
             ctx.insert("entities", &g.article_entities[a].iter().map(|&e| c.entity(e)).collect::<Vec<_>>());
@@ -1152,7 +1152,7 @@ fn fill_print(ctx: &mut Context, tera: &Tera, g: &SiteGraph) -> Result<(), tera:
                 "url": art.url,
                 "original": art.original,
                 "original_path": if art.original.contains("://") { art.original.clone() } else { format!("{root}{}", original_path(&art.original)) },
-                "content": if full { localise(&g.rendered[a].html, &art.slug, root) } else { String::new() },
+                "content": if full { localise(&g.article_html(a), &art.slug, root) } else { String::new() },
             })
         })
         .collect();

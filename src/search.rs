@@ -33,19 +33,20 @@ struct Doc<'a> {
 const SNIPPET_TEXT: usize = 600;
 
 fn words(text: &str, shown: &str) -> String {
-    let shown: HashSet<String> = shown.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect();
-    let mut seen = HashSet::new();
+    let shown = shown.to_lowercase();
+    let shown: HashSet<&str> = shown.split(|c: char| !c.is_alphanumeric()).collect();
+    let text = text.to_lowercase();
+    let mut seen: HashSet<&str> = HashSet::new();
     let mut out = String::new();
     for w in text.split(|c: char| !c.is_alphanumeric()) {
-        if w.chars().count() < 3 {
+        if w.len() < 3 || (!w.is_ascii() && w.chars().count() < 3) {
             continue;
         }
-        let lw = w.to_lowercase();
-        if !shown.contains(&lw) && seen.insert(lw.clone()) {
+        if !shown.contains(w) && seen.insert(w) {
             if !out.is_empty() {
                 out.push(' ');
             }
-            out.push_str(&lw);
+            out.push_str(w);
         }
     }
     out
