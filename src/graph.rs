@@ -166,6 +166,8 @@ pub struct SiteGraph {
     pub search_text: Vec<Arc<(String, String)>>,
     pub entity_articles: Vec<Vec<usize>>,
     pub entity_events: Vec<Vec<usize>>,
+    /// Per topic: the events its sources report (its own, not its sub-topics'), in timeline order.
+    pub topic_events: Vec<Vec<usize>>,
     /// Sorted by date, then id.
     pub events: Vec<Event>,
     pub discrepancies: Vec<Discrepancy>,
@@ -593,6 +595,7 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
 
     let mut article_events = vec![vec![]; articles.len()];
     let mut entity_events = vec![vec![]; entities.len()];
+    let mut topic_events = vec![vec![]; topics.len()];
     for (e, ev) in events.iter().enumerate() {
         for r in &ev.reports {
             if !article_events[r.article].contains(&e) {
@@ -601,6 +604,9 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
         }
         for &ent in &ev.entities {
             entity_events[ent].push(e);
+        }
+        for &t in &ev.topics {
+            topic_events[t].push(e);
         }
     }
 
@@ -653,6 +659,7 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
         entity_mentions,
         entity_articles,
         entity_events,
+        topic_events,
         events,
         discrepancies,
         newest_rank: {

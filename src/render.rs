@@ -998,8 +998,10 @@ fn fill(ctx: &mut Context, tera: &Tera, c: &Ctx, page: &Page, root: &str) -> Res
             let mut arts: Vec<usize> = all.iter().flat_map(|&x| g.topic_articles[x].iter().copied()).collect();
             arts.sort_by_key(|&a| g.newest_rank[a]);
             arts.dedup();
-            let events: Vec<usize> =
-                (0..g.events.len()).filter(|&e| g.events[e].topics.iter().any(|x| all.contains(x))).collect();
+            // Each topic's own events, merged: no pass over every event per topic.
+            let mut events: Vec<usize> = all.iter().flat_map(|&x| g.topic_events[x].iter().copied()).collect();
+            events.sort_unstable();
+            events.dedup();
             let mut people: BTreeMap<usize, usize> = BTreeMap::new();
             for &a in &arts {
                 for m in &g.rendered[a].mentions {
