@@ -228,6 +228,10 @@ struct EventView<'a> {
     title: &'a str,
     figures: Vec<Figure>,
     reports: Vec<ReportView<'a>>,
+    /// How many sources report it (`reports` may hold fewer).
+    sources: usize,
+    /// Reports left out of `reports` (see [`ENTRY_REPORTS`]).
+    more: usize,
     topics: Vec<&'a str>,
     entities: Vec<EntityCard<'a>>,
     discrepancies: Vec<DiscrepancyRef>,
@@ -599,6 +603,11 @@ impl<'g> Ctx<'g> {
     }
 
     fn event(&self, e: usize) -> EventView<'g> {
+        self.event_capped(e, usize::MAX)
+    }
+
+    /// An event with at most `cap` of its reports.
+    fn event_capped(&self, e: usize, cap: usize) -> EventView<'g> {
         let ev: &Event = &self.g.events[e];
         // Figures shown on the entry: each key with its first source's value;
         // disagreements are listed separately.
@@ -617,7 +626,9 @@ impl<'g> Ctx<'g> {
             year: ev.date.year(),
             title: &ev.title,
             figures: figs.into_iter().map(|(k, v)| Figure { label: label(k), value: number(v) }).collect(),
-            reports: ev.reports.iter().map(|r| self.report(r)).collect(),
+            reports: ev.reports.iter().take(cap).map(|r| self.report(r)).collect(),
+            sources: ev.reports.len(),
+            more: ev.reports.len().saturating_sub(cap),
             topics: ev.topics.iter().map(|&t| self.g.topics[t].id.as_str()).collect(),
             entities: ev.entities.iter().map(|&x| self.entity(x)).collect(),
             discrepancies: ev.discrepancies.iter().map(|&d| self.discrepancy_ref(d)).collect(),
@@ -639,8 +650,10 @@ impl<'g> Ctx<'g> {
         ids: &str,
         events: &[usize],
     ) -> Result<(Vec<String>, std::time::Duration), tera::Error> {
+        // An entry that links to the main timeline shows a few of its reports.
+        let cap = if ids.is_empty() { usize::MAX } else { ENTRY_REPORTS };
         render_parts(tera, "event.html", events, |ctx, e| {
-            ctx.insert("e", &self.event(e));
+            ctx.insert("e", &self.event_capped(e, cap));
             ctx.insert("root", root);
             ctx.insert("ids", ids);
         })
@@ -1071,6 +1084,10 @@ fn fill(ctx: &mut Context, tera: &Tera, c: &Ctx, page: &Page, root: &str) -> Res
     }
     Ok(())
 }
+
+/// In a timeline entry on a topic or entity page: reports shown, at most
+/// (the entry links to the main timeline, which has them all).
+pub const ENTRY_REPORTS: usize = 3;
 
 /// On a source page: other sources on its events, at most (newest first).
 pub const SOURCE_PAGE_OTHERS: usize = 30;

@@ -291,4 +291,10 @@ fn a_widely_reported_event_keeps_source_pages_small() {
     // The timeline still lists every report.
     let timeline = read(d.path().join("book/timeline/index.html"));
     assert!(timeline.matches("Wide ").count() >= 40);
+    // An entity page's entry shows three, and links to the rest.
+    let entity = read(d.path().join("book/entities/rusafa/index.html"));
+    let entry = &entity[entity.find("<summary>42 sources</summary>").expect("the airlift, with its count")..];
+    let entry = &entry[..entry.find("</details>").unwrap()];
+    assert_eq!(entry.matches("<li class=\"report\">").count(), 3, "{entry}");
+    assert!(entry.contains("And 39 more sources on the timeline</a>"), "{entry}");
 }
