@@ -246,14 +246,15 @@ struct YearView<'a> {
 /// A year of entries rendered beforehand (`event.html`), as topic and entity
 /// pages list them.
 #[derive(Serialize)]
-struct YearHtml<'a> {
+struct YearHtml {
     year: i32,
-    events: Vec<EntryHtml<'a>>,
+    events: Vec<EntryHtml>,
 }
 
 #[derive(Serialize)]
-struct EntryHtml<'a> {
-    html: &'a str,
+struct EntryHtml {
+    /// A marker that [`Pieces::splice`] replaces with the piece's HTML.
+    html: String,
 }
 
 #[derive(Serialize)]
@@ -418,6 +419,82 @@ pub(crate) struct Ctx<'g> {
     pub(crate) links: Links,
     /// Shared pieces, where the page being rendered can use them.
     frag: Option<&'g Fragments>,
+    /// The pieces this page's context names by marker.
+    pieces: Arc<Pieces>,
+}
+
+/// Pieces of HTML rendered apart (timeline entries, disagreements) that a
+/// page's context names by a marker instead of holding: Tera never copies
+/// them into its context or output, and the page is assembled once, after
+/// rendering ([`Pieces::splice`]). A page of thousands of entries costs one
+/// copy of each, not three.
+#[derive(Default)]
+pub(crate) struct Pieces {
+    list: std::sync::Mutex<Vec<Piece>>,
+}
+
+pub(crate) enum Piece {
+    Shared(Arc<str>),
+    Own(String),
+}
+
+impl Piece {
+    fn as_str(&self) -> &str {
+        match self {
+            Piece::Shared(s) => s,
+            Piece::Own(s) => s,
+        }
+    }
+}
+
+/// Markers are `U+FDD0 <nonce>:<n> U+FDD1`: noncharacters around a number
+/// no content can know (the nonce is drawn once per process).
+const OPEN: char = '\u{FDD0}';
+const CLOSE: char = '\u{FDD1}';
+
+fn nonce() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static NONCE: std::sync::LazyLock<u64> =
+        std::sync::LazyLock::new(|| std::collections::hash_map::RandomState::new().build_hasher().finish());
+    *NONCE
+}
+
+impl Pieces {
+    /// Keeps `p`; returns the marker that stands for it.
+    fn add(&self, p: Piece) -> String {
+        let mut list = self.list.lock().unwrap_or_else(|e| e.into_inner());
+        list.push(p);
+        format!("{OPEN}{}:{}{CLOSE}", nonce(), list.len() - 1)
+    }
+
+    /// `html` with each marker replaced by its piece.
+    fn splice(&self, html: String) -> String {
+        let list = self.list.lock().unwrap_or_else(|e| e.into_inner());
+        if list.is_empty() {
+            return html;
+        }
+        let prefix = format!("{OPEN}{}:", nonce());
+        let size = html.len() + list.iter().map(|p| p.as_str().len()).sum::<usize>();
+        let mut out = String::with_capacity(size);
+        let mut rest = html.as_str();
+        while let Some(at) = rest.find(prefix.as_str()) {
+            let after = &rest[at + prefix.len()..];
+            let piece = after.find(CLOSE).and_then(|end| Some((after[..end].parse::<usize>().ok()?, end)));
+            match piece.and_then(|(n, end)| list.get(n).map(|p| (p, end))) {
+                Some((p, end)) => {
+                    out.push_str(&rest[..at]);
+                    out.push_str(p.as_str());
+                    rest = &after[end + CLOSE.len_utf8()..];
+                }
+                None => {
+                    out.push_str(&rest[..at + prefix.len()]);
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
 }
 
 impl<'g> Ctx<'g> {
@@ -426,7 +503,7 @@ impl<'g> Ctx<'g> {
     }
 
     pub(crate) fn with_links(g: &'g SiteGraph, links: Links) -> Self {
-        Ctx { g, links, frag: None }
+        Ctx { g, links, frag: None, pieces: Arc::default() }
     }
 
     /// A site page path, as seen from the current document.
@@ -669,7 +746,8 @@ impl<'g> Ctx<'g> {
             ctx.insert("root", root);
             ctx.insert("heading", heading);
         })?;
-        let list: Vec<EntryHtml> = html.iter().map(|h| EntryHtml { html: h }).collect();
+        let list: Vec<EntryHtml> =
+            html.into_iter().map(|h| EntryHtml { html: self.pieces.add(Piece::Own(h)) }).collect();
         ctx.insert("discrepancies", &list);
         Ok(())
     }
@@ -685,17 +763,16 @@ impl<'g> Ctx<'g> {
         events: impl IntoIterator<Item = usize>,
     ) -> Result<(), tera::Error> {
         let events: Vec<usize> = events.into_iter().collect();
-        let fresh;
         let shared = match (self.frag, root, ids) {
             (Some(f), DEPTH_2, ids) if !ids.is_empty() => Some(&f.entries),
             (Some(f), "../", "") => Some(&f.timeline),
             _ => None,
         };
-        let html: Vec<&str> = if let Some(shared) = shared {
-            events.iter().map(|&e| &*shared[e]).collect()
-        } else {
-            fresh = self.entries(tera, root, ids, &events)?;
-            fresh.iter().map(String::as_str).collect()
+        let html: Vec<String> = match shared {
+            Some(shared) => events.iter().map(|&e| self.pieces.add(Piece::Shared(shared[e].clone()))).collect(),
+            None => {
+                self.entries(tera, root, ids, &events)?.into_iter().map(|h| self.pieces.add(Piece::Own(h))).collect()
+            }
         };
         let mut years: Vec<YearHtml> = vec![];
         for (&e, html) in events.iter().zip(html) {
@@ -1062,7 +1139,7 @@ fn fill(ctx: &mut Context, tera: &Tera, c: &Ctx, page: &Page, root: &str) -> Res
         }
         Page::Discrepancies => c.discrepancies(ctx, tera, root, "h2")?,
         Page::Search | Page::NotFound => {}
-        Page::Print => fill_print(ctx, tera, g)?,
+        Page::Print => fill_print(ctx, tera, g, c.pieces.clone())?,
         Page::Briefings => {
             let list: Vec<_> = g
                 .config
@@ -1143,36 +1220,61 @@ fn original_path(original: &str) -> String {
     }
 }
 
-fn fill_print(ctx: &mut Context, tera: &Tera, g: &SiteGraph) -> Result<(), tera::Error> {
+fn fill_print(ctx: &mut Context, tera: &Tera, g: &SiteGraph, pieces: Arc<Pieces>) -> Result<(), tera::Error> {
     let root = "../";
     let full = g.articles.len() <= PRINT_FULL_TEXT_MAX;
-    let c = Ctx::with_links(g, Links::Print { root: root.into(), full });
-    let topics: Vec<_> = (0..g.topics.len())
+    let mut c = Ctx::with_links(g, Links::Print { root: root.into(), full });
+    // Its pieces are spliced into the page with the page's own.
+    c.pieces = pieces;
+    // Views borrowing from the graph, serialised once into the context
+    // (not built as JSON first and copied again: this is the largest page).
+    #[derive(Serialize)]
+    struct PrintTopic<'a> {
+        topic: TopicCard<'a>,
+        parent: Option<TopicCard<'a>>,
+        content: String,
+        sources: Vec<SourceCard<'a>>,
+    }
+    #[derive(Serialize)]
+    struct PrintSource<'a> {
+        source: SourceCard<'a>,
+        site_path: String,
+        published_note: &'a Option<String>,
+        url: &'a Option<String>,
+        original: &'a str,
+        original_path: String,
+        content: String,
+    }
+    let topics: Vec<PrintTopic> = (0..g.topics.len())
         .map(|t| {
             let mut arts = g.topic_articles[t].clone();
             arts.sort_by_key(|&a| g.newest_rank[a]);
-            serde_json::json!({
-                "topic": c.topic(t),
-                "parent": g.topic_parent[t].map(|p| c.topic(p)),
-                "content": reroot(&g.topic_html[t], &format!("t-{}--", g.topics[t].id), root),
-                "sources": arts.iter().map(|&a| c.source(a)).collect::<Vec<_>>(),
-            })
+            PrintTopic {
+                topic: c.topic(t),
+                parent: g.topic_parent[t].map(|p| c.topic(p)),
+                content: reroot(&g.topic_html[t], &format!("t-{}--", g.topics[t].id), root),
+                sources: arts.iter().map(|&a| c.source(a)).collect(),
+            }
         })
         .collect();
-    let sources: Vec<_> = g
+    let sources: Vec<PrintSource> = g
         .by_date
         .iter()
         .map(|&a| {
             let art = &g.articles[a];
-            serde_json::json!({
-                "source": c.source(a),
-                "site_path": format!("{root}sources/{}/index.html", art.slug),
-                "published_note": art.published_note,
-                "url": art.url,
-                "original": art.original,
-                "original_path": if art.original.contains("://") { art.original.clone() } else { format!("{root}{}", original_path(&art.original)) },
-                "content": if full { localise(&g.article_html(a), &art.slug, root) } else { String::new() },
-            })
+            PrintSource {
+                source: c.source(a),
+                site_path: format!("{root}sources/{}/index.html", art.slug),
+                published_note: &art.published_note,
+                url: &art.url,
+                original: &art.original,
+                original_path: if art.original.contains("://") {
+                    art.original.clone()
+                } else {
+                    format!("{root}{}", original_path(&art.original))
+                },
+                content: if full { localise(&g.article_html(a), &art.slug, root) } else { String::new() },
+            }
         })
         .collect();
     ctx.insert("running", &css_string(&g.config.title));
@@ -1354,7 +1456,7 @@ fn render_page(g: &SiteGraph, tera: &Tera, frag: &Fragments, page: &Page) -> (St
     };
     ctx.insert("base_href", &base_href);
     let rendered = match fill(&mut ctx, tera, &c, page, &root) {
-        Ok(()) => tera.render(page.template(), &ctx),
+        Ok(()) => tera.render(page.template(), &ctx).map(|html| c.pieces.splice(html)),
         Err(e) => Err(e),
     };
     let rendered = rendered.map_err(|e| RenderError::Template {
@@ -1556,4 +1658,23 @@ pub fn dependents(g: &SiteGraph, slugs: &HashSet<String>) -> std::collections::B
         out.insert(page.path(g));
     }
     out
+}
+
+#[cfg(test)]
+mod pieces_tests {
+    use super::*;
+
+    #[test]
+    fn markers_become_their_pieces_and_nothing_else_is_touched() {
+        let p = Pieces::default();
+        let a = p.add(Piece::Own("<li>a</li>".into()));
+        let b = p.add(Piece::Shared(Arc::from("<li>b</li>")));
+        // A marker-like text without this process's nonce stays as it is.
+        let forged = format!("{OPEN}1:0{CLOSE}");
+        let html = format!("<ol>{a}{b}{a}</ol><p>{forged}</p>");
+        assert_eq!(p.splice(html), format!("<ol><li>a</li><li>b</li><li>a</li></ol><p>{forged}</p>"));
+        // An index it does not hold stays too.
+        let unknown = format!("{OPEN}{}:9{CLOSE}", nonce());
+        assert_eq!(p.splice(unknown.clone()), unknown);
+    }
 }
