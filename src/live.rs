@@ -142,26 +142,24 @@ impl Live {
     /// Makes `paths` (pages, the search index, exports) from this build, in
     /// parallel; the exports are made once for all of them.
     pub fn render(&self, paths: &[String]) -> Result<Vec<(String, Vec<u8>)>, RenderError> {
+        self.render_on(paths, true)
+    }
+
+    /// [`Live::render`] on this thread alone when not `parallel` (work in
+    /// the background that must leave a core to the next edit).
+    pub fn render_on(&self, paths: &[String], parallel: bool) -> Result<Vec<(String, Vec<u8>)>, RenderError> {
         use rayon::prelude::*;
         let c = &self.compiled;
         let (exports, rest): (Vec<&String>, Vec<&String>) = paths.iter().partition(|p| self.exports.contains(*p));
-        let (mut made, exported) = rayon::join(
-            || {
-                rest.par_iter()
-                    .filter_map(|p| {
-                        render::render_path(&c.graph, &c.tera, &self.frag, &self.index, p)
-                            .map(|r| r.map(|b| ((*p).clone(), b)))
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            },
-            || {
-                if exports.is_empty() {
-                    vec![]
-                } else {
-                    crate::export::files(&c.graph)
-                }
-            },
-        );
+        let one = |p: &&String| {
+            render::render_path(&c.graph, &c.tera, &self.frag, &self.index, p).map(|r| r.map(|b| ((*p).clone(), b)))
+        };
+        let exported = || if exports.is_empty() { vec![] } else { crate::export::files(&c.graph) };
+        let (mut made, exported) = if parallel {
+            rayon::join(|| rest.par_iter().filter_map(one).collect::<Result<Vec<_>, _>>(), exported)
+        } else {
+            (rest.iter().filter_map(one).collect::<Result<Vec<_>, _>>(), exported())
+        };
         if let Ok(m) = &mut made {
             m.extend(exported.into_iter().filter(|(p, _)| exports.contains(&p)));
         }

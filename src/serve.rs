@@ -120,6 +120,10 @@ fn rebuild(root: &Path, state: &AppState, generation: &mut u64) -> Option<Arc<Li
     live
 }
 
+/// Pending files made at a time in the background (between checks that no
+/// newer edit has taken over).
+const PHASE_CHUNK: usize = 4;
+
 /// How long the watcher waits for a burst of file events to end.
 const DEBOUNCE_MS: u64 = 15;
 
@@ -174,70 +178,88 @@ fn apply_edit(
         Err(e) => return failed(format!("error: {e}"), generation),
     };
     let rendered = t.elapsed();
-    {
+    let (pending, count) = {
         let mut site = state.site.write().expect("site lock");
         let mut files: HashMap<String, Bytes> = (*site.files).clone();
-        // Pending files of the build before are made now, from it.
+        let mut later: HashSet<String> = later.into_iter().collect();
+        // Files the build before had not made yet are made from this one.
         if let Some(p) = site.pending.take() {
-            for path in &p.paths {
-                if let Some(Ok(b)) = p.get(path) {
-                    files.insert(path.clone(), b);
-                }
-            }
+            later.extend(p.paths.iter().cloned());
         }
         for r in &edit.removed {
             files.remove(r);
+            later.remove(r);
         }
         for (p, b) in made {
+            later.remove(&p);
             files.insert(p, Bytes::from(b));
         }
         for p in &later {
             files.remove(p);
         }
+        let count = later.len();
+        let pending = Arc::new(Pending { live: next.clone(), paths: later, made: Mutex::new(HashMap::new()) });
         site.files = Arc::new(files);
         site.error = None;
-        site.pending = Some(Arc::new(Pending {
-            live: next.clone(),
-            paths: later.iter().cloned().collect(),
-            made: Mutex::new(HashMap::new()),
-        }));
-    }
+        site.pending = Some(pending.clone());
+        (pending, count)
+    };
     *generation += 1;
     let _ = state.reload.send(*generation);
     let shown = t.elapsed();
-    // The rest, now; requests meanwhile make what they ask for.
-    let pending = state.site.read().expect("site lock").pending.clone();
-    if let Some(pending) = pending {
-        let todo: Vec<String> = {
-            let made = pending.made.lock().expect("pending lock");
-            later.iter().filter(|p| !made.contains_key(*p)).cloned().collect()
-        };
-        match next.render(&todo) {
-            Ok(rest) => {
-                let mut site = state.site.write().expect("site lock");
-                // Only if no newer edit replaced this one meanwhile.
-                if site.pending.as_ref().is_some_and(|p| Arc::ptr_eq(p, &pending)) {
-                    let mut files: HashMap<String, Bytes> = (*site.files).clone();
-                    files.extend(pending.made.lock().expect("pending lock").drain());
-                    files.extend(rest.into_iter().map(|(p, b)| (p, Bytes::from(b))));
-                    site.files = Arc::new(files);
-                    site.pending = None;
-                }
-            }
-            Err(e) => return failed(format!("error: {e}"), generation),
-        }
-    }
-    eprintln!(
-        "dossier: {} changed: {} files made again (relinked in {:.0} ms, {} pages made by {:.0} ms), served in {:.0} ms, all made in {:.0} ms, {} warning(s)",
+    let summary = format!(
+        "dossier: {} changed: {} files made again (relinked in {:.0} ms, {} pages made by {:.0} ms), served in {:.0} ms",
         changed.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
-        eager.len() + later.len(),
+        eager.len() + count,
         relinked.as_secs_f64() * 1000.0,
         eager.len(),
         rendered.as_secs_f64() * 1000.0,
         shown.as_secs_f64() * 1000.0,
-        t.elapsed().as_secs_f64() * 1000.0,
-        next.warnings().len()
     );
+    eprintln!("{summary}");
+    // The rest on a thread of its own, so that the next edit need not wait:
+    // requests meanwhile make what they ask for, and a newer edit takes over
+    // what is left.
+    let state = state.clone();
+    let warnings = next.warnings().len();
+    std::thread::spawn(move || {
+        let current = |state: &AppState| {
+            state.site.read().expect("site lock").pending.as_ref().is_some_and(|p| Arc::ptr_eq(p, &pending))
+        };
+        let todo: Vec<String> = pending.paths.iter().cloned().collect();
+        for chunk in todo.chunks(PHASE_CHUNK) {
+            if !current(&state) {
+                return;
+            }
+            let chunk: Vec<String> = {
+                let made = pending.made.lock().expect("pending lock");
+                chunk.iter().filter(|p| !made.contains_key(*p)).cloned().collect()
+            };
+            match pending.live.render_on(&chunk, false) {
+                Ok(rest) => {
+                    let mut made = pending.made.lock().expect("pending lock");
+                    made.extend(rest.into_iter().map(|(p, b)| (p, Bytes::from(b))));
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return;
+                }
+            }
+        }
+        let mut site = state.site.write().expect("site lock");
+        // Only if no newer edit replaced this one meanwhile.
+        if site.pending.as_ref().is_some_and(|p| Arc::ptr_eq(p, &pending)) {
+            let mut files: HashMap<String, Bytes> = (*site.files).clone();
+            files.extend(pending.made.lock().expect("pending lock").drain());
+            site.files = Arc::new(files);
+            site.pending = None;
+            eprintln!(
+                "dossier: all {} files of the edit made in {:.0} ms, {warnings} warning(s)",
+                pending.paths.len(),
+                t.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+    });
     Some(next)
 }
 

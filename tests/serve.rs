@@ -267,3 +267,28 @@ fn idle_means_no_reloads_and_other_files_rebuild_the_whole_site() {
     wait_until("the entity page", || request(port, "/entities/jane-roe/").1.contains("An added line."));
     assert!(server.stderr.lock().unwrap().contains("dossier: rebuilt"));
 }
+
+#[test]
+fn edits_in_quick_succession_leave_no_page_stale() {
+    let d = fixture();
+    let server = start(d.path());
+    let port = server.port;
+    let beta = d.path().join("content/articles/beta.md");
+    for (path, from, to) in [
+        (alpha(d.path()), "title: Alpha reports the airlift", "title: Alpha, first edit"),
+        (beta.clone(), "title: Beta on the same airlift", "title: Beta, second edit"),
+        (alpha(d.path()), "title: Alpha, first edit", "title: Alpha, third edit"),
+    ] {
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from));
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    // Every list shows the last state: the home page, the timeline, the search index.
+    for target in ["/", "/timeline/", "/search/index.js", "/sources/beta/"] {
+        wait_until(target, || {
+            let body = request(port, target).1;
+            body.contains("Alpha, third edit") && body.contains("Beta, second edit") && !body.contains("first edit")
+        });
+    }
+}
