@@ -99,6 +99,21 @@ fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     panic!("timed out waiting for: {what}");
 }
 
+/// The lines of the reload event stream, as they come.
+fn listen(port: u16) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel::<String>();
+    let mut sse = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(sse, "GET /__dossier/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(sse).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
 fn alpha(root: &Path) -> PathBuf {
     root.join("content/articles/alpha.md")
 }
@@ -146,16 +161,7 @@ fn rebuilds_on_change_keeps_the_last_good_site_and_recovers() {
     let port = server.port;
 
     // Listen to the reload events.
-    let (tx, rx) = mpsc::channel::<String>();
-    let mut sse = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(sse, "GET /__dossier/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(sse).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = listen(port);
     std::thread::sleep(Duration::from_millis(200));
 
     let text = std::fs::read_to_string(alpha(d.path())).unwrap();
@@ -242,16 +248,7 @@ fn idle_means_no_reloads_and_other_files_rebuild_the_whole_site() {
     let d = fixture();
     let server = start(d.path());
     let port = server.port;
-    let (tx, rx) = mpsc::channel::<String>();
-    let mut sse = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(sse, "GET /__dossier/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(sse).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = listen(port);
     // Serving reads files, and a build reads every one: none of that is a change.
     for _ in 0..20 {
         request(port, "/sources/alpha/");
