@@ -494,7 +494,8 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
     }
 
     // Events merged by id, each report at the paragraph its quote stands in.
-    let mut by_id: BTreeMap<&str, Vec<Report>> = BTreeMap::new();
+    // (Any order: events are sorted by date and id below.)
+    let mut by_id: HashMap<&str, Vec<Report>> = HashMap::new();
     for (a, (art, u)) in articles.iter().zip(&units).enumerate() {
         for (c, claim) in art.events.iter().enumerate() {
             if let Some(p) = u.quote_paragraph[c] {
@@ -675,17 +676,22 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
 
 /// Groups values in first-seen order; `None` when they all agree.
 fn versions_of(vals: &[Option<String>]) -> Option<Vec<(String, Vec<usize>)>> {
-    let given: Vec<(usize, &String)> =
-        vals.iter().enumerate().filter_map(|(i, v)| v.as_ref().map(|v| (i, v))).collect();
-    let first = given.first()?.1;
-    if given.iter().all(|(_, v)| fold(v) == fold(first)) {
+    // Each value folded once (a widely reported event has thousands).
+    let given: Vec<(usize, &String, String)> =
+        vals.iter().enumerate().filter_map(|(i, v)| v.as_ref().map(|v| (i, v, fold(v)))).collect();
+    let first = &given.first()?.2;
+    if given.iter().all(|(_, _, f)| f == first) {
         return None;
     }
     let mut out: Vec<(String, Vec<usize>)> = vec![];
-    for (i, v) in given {
-        match out.iter_mut().find(|(x, _)| fold(x) == fold(v)) {
-            Some((_, rs)) => rs.push(i),
-            None => out.push((v.clone(), vec![i])),
+    let mut folded: Vec<&str> = vec![];
+    for (i, v, f) in &given {
+        match folded.iter().position(|x| x == f) {
+            Some(k) => out[k].1.push(*i),
+            None => {
+                folded.push(f);
+                out.push(((*v).clone(), vec![*i]));
+            }
         }
     }
     Some(out)
