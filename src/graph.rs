@@ -322,10 +322,12 @@ pub fn compile_article(mut art: Article, cat: &Catalogue) -> (Unit, UnitTimes) {
         iso: art.published.iso_start(),
     });
     let mut entities: Vec<usize> = vec![];
-    for m in &r.mentions {
+    for m in &mut r.mentions {
         if !entities.contains(&m.entity) {
             entities.push(m.entity);
         }
+        // The words as written are not shown anywhere: let them go.
+        m.written = String::new();
     }
     let html = Arc::new(Packed::pack(&std::mem::take(&mut r.html)));
     let unit = Unit {
