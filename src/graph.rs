@@ -6,7 +6,7 @@
 //! Cost is linear in the corpus: one automaton pass per article, maps keyed
 //! by id, no loop over aliases or pairs of articles.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -181,8 +181,8 @@ pub fn entity_path(id: &str) -> String {
     format!("entities/{id}/index.html")
 }
 
-fn index_of<T>(items: &[T], id: impl Fn(&T) -> &str) -> BTreeMap<String, usize> {
-    items.iter().enumerate().map(|(i, t)| (id(t).to_string(), i)).collect()
+fn index_of<T>(items: &[T], id: impl Fn(&T) -> &str) -> HashMap<&str, usize> {
+    items.iter().enumerate().map(|(i, t)| (id(t), i)).collect()
 }
 
 /// Reports duplicate ids (naming both files) and keeps the first of each.
@@ -382,7 +382,7 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
     let mut topic_parent = vec![None; topics.len()];
     for (i, t) in topics.iter().enumerate() {
         if let Some(p) = &t.parent {
-            match topic_ix.get(&p.id) {
+            match topic_ix.get(p.id.as_str()) {
                 Some(&j) if j != i => topic_parent[i] = Some(j),
                 Some(_) => diags.push(Diagnostic::error(&t.path, p.line, 1, "a topic cannot be its own parent")),
                 None => diags.push(
@@ -425,7 +425,7 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
     let mut topic_articles = vec![vec![]; topics.len()];
     let mut publisher_articles: HashMap<usize, Vec<usize>> = HashMap::new();
     for (a, art) in articles.iter().enumerate() {
-        match entity_ix.get(&art.publisher.id) {
+        match entity_ix.get(art.publisher.id.as_str()) {
             Some(&e) if entities[e].kind == EntityKind::Publisher => {
                 article_publisher[a] = e;
                 publisher_articles.entry(e).or_default().push(a);
@@ -454,7 +454,7 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
             ),
         }
         for t in &art.topics {
-            match topic_ix.get(&t.id) {
+            match topic_ix.get(t.id.as_str()) {
                 Some(&ti) => {
                     if !article_topics[a].contains(&ti) {
                         article_topics[a].push(ti);

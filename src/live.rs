@@ -25,7 +25,7 @@ use crate::{Compiled, Failure};
 pub struct Live {
     pub compiled: Compiled,
     pub frag: Fragments,
-    pub index: PageIndex,
+    pub index: Arc<PageIndex>,
     /// The exports' paths (feeds, timeline data, sitemap...), made together.
     pub exports: BTreeSet<String>,
 }
@@ -48,7 +48,7 @@ impl Live {
         let sink = crate::output::MemorySink::default();
         compiled.render_with(&frag, costs, &sink)?;
         let files = sink.into_files();
-        let index = PageIndex::new(&compiled.graph);
+        let index = Arc::new(PageIndex::new(&compiled.graph));
         let exports = crate::export::files(&compiled.graph).into_iter().map(|(p, _)| p).collect();
         Ok((Live { compiled, frag, index, exports }, files))
     }
@@ -119,8 +119,12 @@ impl Live {
         let mut dirty = render::dependents(&c.graph, &slugs);
         dirty.extend(render::dependents(&graph, &slugs));
         dirty.extend(self.exports.iter().cloned());
-        let index = PageIndex::new(&graph);
-        let removed: Vec<String> = self.index.paths().filter(|p| !index.contains(p)).map(str::to_string).collect();
+        let index = self.index.for_graph(&graph);
+        let removed: Vec<String> = if Arc::ptr_eq(&index, &self.index) {
+            vec![]
+        } else {
+            self.index.paths().filter(|p| !index.contains(p)).map(str::to_string).collect()
+        };
         dirty.retain(|p| !removed.contains(p));
         let compiled = Compiled {
             root: c.root.clone(),

@@ -379,10 +379,9 @@ impl Fragments {
         // An event is dirty when a dirty source reports it, before or after.
         let mut dirty_events: HashSet<&str> = HashSet::new();
         for g in [old, new] {
-            for ev in &g.events {
-                if ev.reports.iter().any(|r| dirty.contains(&g.articles[r.article].slug)) {
-                    dirty_events.insert(ev.id.as_str());
-                }
+            let arts: HashSet<usize> = (0..g.articles.len()).filter(|&a| dirty.contains(&g.articles[a].slug)).collect();
+            for &a in &arts {
+                dirty_events.extend(g.article_events[a].iter().map(|&e| g.events[e].id.as_str()));
             }
         }
         let fresh_events: Vec<usize> = (0..new.events.len())
@@ -1468,19 +1467,37 @@ fn render_page(g: &SiteGraph, tera: &Tera, frag: &Fragments, page: &Page) -> (St
 }
 
 /// Every page's path, with what renders it.
-pub struct PageIndex(HashMap<String, Page>);
+pub struct PageIndex {
+    pages: HashMap<String, Page>,
+    /// The article slugs it was made for, in order: another graph with the
+    /// same slugs has the same pages ([`PageIndex::for_graph`]).
+    slugs: Vec<String>,
+}
 
 impl PageIndex {
     pub fn new(g: &SiteGraph) -> PageIndex {
-        PageIndex(pages(g).into_iter().map(|p| (p.path(g), p)).collect())
+        PageIndex {
+            pages: pages(g).into_iter().map(|p| (p.path(g), p)).collect(),
+            slugs: g.articles.iter().map(|a| a.slug.clone()).collect(),
+        }
+    }
+
+    /// The index of `g`, this one again when `g` (relinked after an edit of
+    /// articles) has the same articles.
+    pub fn for_graph(self: &std::sync::Arc<Self>, g: &SiteGraph) -> std::sync::Arc<PageIndex> {
+        if self.slugs.len() == g.articles.len() && self.slugs.iter().zip(&g.articles).all(|(s, a)| *s == a.slug) {
+            self.clone()
+        } else {
+            std::sync::Arc::new(PageIndex::new(g))
+        }
     }
 
     pub fn contains(&self, path: &str) -> bool {
-        self.0.contains_key(path)
+        self.pages.contains_key(path)
     }
 
     pub fn paths(&self) -> impl Iterator<Item = &str> {
-        self.0.keys().map(String::as_str)
+        self.pages.keys().map(String::as_str)
     }
 }
 
@@ -1493,7 +1510,7 @@ pub fn render_path(
     index: &PageIndex,
     path: &str,
 ) -> Option<Result<Vec<u8>, RenderError>> {
-    if let Some(page) = index.0.get(path) {
+    if let Some(page) = index.pages.get(path) {
         return Some(render_page(g, tera, frag, page).1.map(String::into_bytes));
     }
     if path == SEARCH_INDEX {
