@@ -172,7 +172,6 @@ pub struct Compiled {
     pub units: std::collections::BTreeMap<PathBuf, std::sync::Arc<graph::Unit>>,
     pub base_diags: Vec<Diagnostic>,
     pub originals: std::collections::HashSet<String>,
-    pub config: Config,
 }
 
 /// A warning for each article whose original, named by file, is not in
@@ -292,7 +291,6 @@ pub fn compile(root: &Path) -> Result<Compiled, Failure> {
     diags.extend(article_diags);
     let mut gdiags = vec![];
     let units: Vec<std::sync::Arc<graph::Unit>> = units.drain(..).map(std::sync::Arc::new).collect();
-    let config_copy = config.clone();
     let t = Instant::now();
     let graph = graph::link(config, &catalogue, &units, &mut gdiags);
     if let Some((_, d)) = timings.0.iter_mut().find(|(n, _)| *n == "graph") {
@@ -329,7 +327,6 @@ pub fn compile(root: &Path) -> Result<Compiled, Failure> {
         units: units.into_iter().map(|u| (u.article.path.clone(), u)).collect(),
         base_diags,
         originals,
-        config: config_copy,
     })
 }
 

@@ -105,7 +105,7 @@ impl Live {
         }
         let list: Vec<Arc<Unit>> = units.values().cloned().collect();
         let mut gdiags = vec![];
-        let graph = graph::link(c.config.clone(), &c.catalogue, &list, &mut gdiags);
+        let graph = graph::link(c.graph.config.clone(), &c.catalogue, &list, &mut gdiags);
         diags.extend(c.base_diags.iter().cloned());
         diags.extend(gdiags);
         diags.extend(crate::original_warnings(&graph, &c.originals));
@@ -138,7 +138,6 @@ impl Live {
             units,
             base_diags: c.base_diags.clone(),
             originals: c.originals.clone(),
-            config: c.config.clone(),
         };
         Ok(Edit { live: Live { compiled, frag, index, exports: self.exports.clone() }, dirty, removed })
     }

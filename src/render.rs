@@ -1410,8 +1410,6 @@ fn page_description(g: &SiteGraph, page: &Page) -> String {
     truncate(s, 300)
 }
 
-/// Renders every page and asset into `sink`. Template problems are
-/// collected (each naming template and page) rather than stopping at one.
 /// What one template cost over a build: pages, time (summed over threads,
 /// context and rendering), and bytes written.
 #[derive(Debug, Clone)]
@@ -1522,19 +1520,10 @@ pub fn render_path(
 /// Where the search index is written.
 pub const SEARCH_INDEX: &str = "search/index.js";
 
-pub fn render_all(
-    g: &SiteGraph,
-    tera: &Tera,
-    sink: &dyn Sink,
-    overrides: &[(String, String)],
-) -> (Vec<RenderError>, Vec<TemplateCost>) {
-    match Fragments::render(g, tera) {
-        Ok((frag, costs)) => render_all_with(g, tera, &frag, costs, sink, overrides),
-        Err(e) => (vec![e], vec![]),
-    }
-}
-
-/// [`render_all`] with the shared pieces already rendered.
+/// Renders every page, the search index, the exports and the assets into
+/// `sink`, with the shared pieces ([`Fragments::render`]) already made.
+/// Template problems are collected (each naming template and page) rather
+/// than stopping at one.
 pub fn render_all_with(
     g: &SiteGraph,
     tera: &Tera,

@@ -76,32 +76,29 @@ struct AppState {
     reload: broadcast::Sender<u64>,
 }
 
-/// Renders the whole site into memory.
-pub fn build_in_memory(root: &Path) -> Result<(HashMap<String, Bytes>, usize), Failure> {
+/// A full build into memory, its warnings printed.
+fn full_build(root: &Path) -> Result<(Live, HashMap<String, Bytes>), Failure> {
     let (live, files) = Live::build(root)?;
     for w in live.warnings() {
         eprintln!("{w}");
     }
-    Ok((files.into_iter().map(|(k, v)| (k, Bytes::from(v))).collect(), live.warnings().len()))
+    Ok((live, files.into_iter().map(|(k, v)| (k, Bytes::from(v))).collect()))
 }
 
 /// A full build, served; its `Live` kept for the edits that follow.
 fn rebuild(root: &Path, state: &AppState, generation: &mut u64) -> Option<Arc<Live>> {
     let t = Instant::now();
-    let result = Live::build(root);
+    let result = full_build(root);
     let mut site = state.site.write().expect("site lock");
     let live = match result {
         Ok((live, files)) => {
-            for w in live.warnings() {
-                eprintln!("{w}");
-            }
             eprintln!(
                 "dossier: rebuilt {} files in {:.2} s, {} warning(s)",
                 files.len(),
                 t.elapsed().as_secs_f64(),
                 live.warnings().len()
             );
-            site.files = Arc::new(files.into_iter().map(|(k, v)| (k, Bytes::from(v))).collect());
+            site.files = Arc::new(files);
             site.error = None;
             site.pending = None;
             Some(Arc::new(live))
@@ -354,8 +351,9 @@ async fn page(State(state): State<AppState>, uri: Uri) -> Response {
         let site = state.site.read().expect("site lock");
         (site.files.clone(), site.error.clone(), site.pending.clone())
     };
-    if let Some(p) = pending {
-        let (p, r) = (p.clone(), rel.clone());
+    // Only a pending file is made on a blocking thread; the rest are in the map.
+    if let Some(p) = pending.filter(|p| p.paths.contains(&rel)) {
+        let r = rel.clone();
         let made = tokio::task::spawn_blocking(move || p.get(&r)).await.ok().flatten();
         match made {
             Some(Ok(body)) => return respond(StatusCode::OK, &rel, body, error.as_deref()),
@@ -465,19 +463,15 @@ pub fn serve(root: &Path, port: u16, on_ready: impl FnOnce(SocketAddr, &str)) ->
     let state = AppState { site: Arc::new(RwLock::new(Site::default())), reload };
 
     let t = Instant::now();
-    let (summary, mut live) = match Live::build(&root) {
+    let (summary, mut live) = match full_build(&root) {
         Ok((live, files)) => {
-            for w in live.warnings() {
-                eprintln!("{w}");
-            }
             let s = format!(
                 "{} files built in {:.2} s, {} warning(s)",
                 files.len(),
                 t.elapsed().as_secs_f64(),
                 live.warnings().len()
             );
-            state.site.write().expect("site lock").files =
-                Arc::new(files.into_iter().map(|(k, v)| (k, Bytes::from(v))).collect());
+            state.site.write().expect("site lock").files = Arc::new(files);
             (s, Some(Arc::new(live)))
         }
         Err(f) => {
