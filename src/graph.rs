@@ -119,6 +119,9 @@ pub struct Unit {
     pub search: Arc<(String, String)>,
     /// Per event claim: the paragraph (1-based) its quote stands in.
     pub quote_paragraph: Vec<Option<usize>>,
+    /// Per event claim: the entities named in its quote's paragraph, in
+    /// order of mention (an event's entities are its reports' together).
+    pub claim_entities: Vec<Vec<usize>>,
     /// Its page and date as lists show them.
     pub card: Arc<CardText>,
     /// The entities it names, in order of first mention.
@@ -321,6 +324,18 @@ pub fn compile_article(mut art: Article, cat: &Catalogue) -> (Unit, UnitTimes) {
         date: art.published.to_string(),
         iso: art.published.iso_start(),
     });
+    let claim_entities = quote_paragraph
+        .iter()
+        .map(|p| {
+            let mut ents: Vec<usize> = vec![];
+            for m in r.mentions.iter().filter(|m| Some(m.paragraph) == *p) {
+                if !ents.contains(&m.entity) {
+                    ents.push(m.entity);
+                }
+            }
+            ents
+        })
+        .collect();
     let mut entities: Vec<usize> = vec![];
     for m in &mut r.mentions {
         if !entities.contains(&m.entity) {
@@ -336,6 +351,7 @@ pub fn compile_article(mut art: Article, cat: &Catalogue) -> (Unit, UnitTimes) {
         rendered: Arc::new(r),
         search: Arc::new(search),
         quote_paragraph,
+        claim_entities,
         card,
         entities,
         diags,
@@ -419,72 +435,226 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
         }
     }
 
-    // Articles: publisher and topic references.
-    let mut article_publisher = vec![usize::MAX; articles.len()];
-    let mut article_topics = vec![vec![]; articles.len()];
-    let mut topic_articles = vec![vec![]; topics.len()];
-    let mut publisher_articles: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (a, art) in articles.iter().enumerate() {
-        match entity_ix.get(art.publisher.id.as_str()) {
-            Some(&e) if entities[e].kind == EntityKind::Publisher => {
-                article_publisher[a] = e;
-                publisher_articles.entry(e).or_default().push(a);
+    // Mentions both ways on one thread, events and their disagreements on
+    // another: the two halves share nothing (an edit in `serve` waits for
+    // this whole function).
+    let mentions = || {
+        let mut entity_mentions: Vec<Vec<MentionRef>> = vec![vec![]; entities.len()];
+        let article_entities: Vec<Vec<usize>> = units.iter().map(|u| u.entities.clone()).collect();
+        for (a, r) in rendered.iter().enumerate() {
+            for (index, m) in r.mentions.iter().enumerate() {
+                entity_mentions[m.entity].push(MentionRef { article: a, paragraph: m.paragraph, index });
             }
-            Some(&e) => diags.push(
-                Diagnostic::error(
-                    &art.path,
-                    art.publisher.line,
-                    1,
-                    format!("`{}` is a {}, not a publisher", art.publisher.id, entities[e].kind.as_str()),
-                )
-                .with_help_opt(unknown_hint(&art.publisher.id, publisher_ids.iter().copied())),
-            ),
-            None => diags.push(
-                Diagnostic::error(
-                    &art.path,
-                    art.publisher.line,
-                    1,
-                    format!("unknown publisher `{}`", art.publisher.id),
-                )
-                .with_help(
-                    unknown_hint(&art.publisher.id, publisher_ids.iter().copied()).unwrap_or_else(|| {
-                        format!("add content/entities/{}.md with `kind: publisher`", art.publisher.id)
-                    }),
-                ),
-            ),
         }
-        for t in &art.topics {
-            match topic_ix.get(t.id.as_str()) {
-                Some(&ti) => {
-                    if !article_topics[a].contains(&ti) {
-                        article_topics[a].push(ti);
-                        topic_articles[ti].push(a);
-                    }
+        let mut entity_articles = vec![vec![]; entities.len()];
+        for (a, ents) in article_entities.iter().enumerate() {
+            for &e in ents {
+                entity_articles[e].push(a);
+            }
+        }
+        (entity_mentions, article_entities, entity_articles)
+    };
+    let linked = || {
+        let mut diags: Vec<Diagnostic> = vec![];
+        // Articles: publisher and topic references.
+        let mut article_publisher = vec![usize::MAX; articles.len()];
+        let mut article_topics = vec![vec![]; articles.len()];
+        let mut topic_articles = vec![vec![]; topics.len()];
+        let mut publisher_articles: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (a, art) in articles.iter().enumerate() {
+            match entity_ix.get(art.publisher.id.as_str()) {
+                Some(&e) if entities[e].kind == EntityKind::Publisher => {
+                    article_publisher[a] = e;
+                    publisher_articles.entry(e).or_default().push(a);
                 }
+                Some(&e) => diags.push(
+                    Diagnostic::error(
+                        &art.path,
+                        art.publisher.line,
+                        1,
+                        format!("`{}` is a {}, not a publisher", art.publisher.id, entities[e].kind.as_str()),
+                    )
+                    .with_help_opt(unknown_hint(&art.publisher.id, publisher_ids.iter().copied())),
+                ),
                 None => diags.push(
-                    Diagnostic::error(&art.path, t.line, 1, format!("unknown topic `{}`", t.id)).with_help(
-                        unknown_hint(&t.id, topic_ids.iter().copied())
-                            .unwrap_or_else(|| format!("add content/topics/{}.md", t.id)),
+                    Diagnostic::error(
+                        &art.path,
+                        art.publisher.line,
+                        1,
+                        format!("unknown publisher `{}`", art.publisher.id),
+                    )
+                    .with_help(
+                        unknown_hint(&art.publisher.id, publisher_ids.iter().copied()).unwrap_or_else(|| {
+                            format!("add content/entities/{}.md with `kind: publisher`", art.publisher.id)
+                        }),
                     ),
                 ),
             }
+            for t in &art.topics {
+                match topic_ix.get(t.id.as_str()) {
+                    Some(&ti) => {
+                        if !article_topics[a].contains(&ti) {
+                            article_topics[a].push(ti);
+                            topic_articles[ti].push(a);
+                        }
+                    }
+                    None => diags.push(
+                        Diagnostic::error(&art.path, t.line, 1, format!("unknown topic `{}`", t.id)).with_help(
+                            unknown_hint(&t.id, topic_ids.iter().copied())
+                                .unwrap_or_else(|| format!("add content/topics/{}.md", t.id)),
+                        ),
+                    ),
+                }
+            }
         }
-    }
 
-    // Mentions, both ways.
-    let mut entity_mentions: Vec<Vec<MentionRef>> = vec![vec![]; entities.len()];
-    let article_entities: Vec<Vec<usize>> = units.iter().map(|u| u.entities.clone()).collect();
-    for (a, r) in rendered.iter().enumerate() {
-        for (index, m) in r.mentions.iter().enumerate() {
-            entity_mentions[m.entity].push(MentionRef { article: a, paragraph: m.paragraph, index });
+        // Events merged by id, each report at the paragraph its quote stands in.
+        // (Any order: events are sorted by date and id below.)
+        let mut by_id: HashMap<&str, Vec<Report>> = HashMap::new();
+        for (a, (art, u)) in articles.iter().zip(&units).enumerate() {
+            for (c, claim) in art.events.iter().enumerate() {
+                if let Some(p) = u.quote_paragraph[c] {
+                    by_id.entry(claim.id.as_str()).or_default().push(Report { article: a, claim: c, paragraph: p });
+                }
+            }
         }
-    }
-    let mut entity_articles = vec![vec![]; entities.len()];
-    for (a, ents) in article_entities.iter().enumerate() {
-        for &e in ents {
-            entity_articles[e].push(a);
+        let by_date = {
+            let mut v: Vec<usize> = (0..articles.len()).collect();
+            v.sort_by(|&x, &y| {
+                articles[y].published.cmp(&articles[x].published).then(articles[x].slug.cmp(&articles[y].slug))
+            });
+            v
+        };
+        let rank: Vec<usize> = {
+            let mut r = vec![0; articles.len()];
+            for (i, &a) in by_date.iter().rev().enumerate() {
+                r[a] = i;
+            }
+            r
+        };
+        let mut events: Vec<Event> = by_id
+            .into_iter()
+            .map(|(id, mut reports)| {
+                reports.sort_by_key(|r| (rank[r.article], r.article));
+                let claim = |r: &Report| &articles[r.article].events[r.claim];
+                let date = reports.iter().map(|r| claim(r).date.clone()).min().expect("an event has a report");
+                let title = claim(&reports[0]).title.clone();
+                let mut topics: Vec<usize> =
+                    reports.iter().flat_map(|r| article_topics[r.article].iter().copied()).collect();
+                topics.sort_unstable();
+                topics.dedup();
+                let mut ents: Vec<usize> = vec![];
+                for r in &reports {
+                    for &e in &units[r.article].claim_entities[r.claim] {
+                        if !ents.contains(&e) {
+                            ents.push(e);
+                        }
+                    }
+                }
+                Event { id: id.to_string(), date, title, reports, topics, entities: ents, discrepancies: vec![] }
+            })
+            .collect();
+        events.sort_by(|a, b| a.date.cmp(&b.date).then(a.id.cmp(&b.id)));
+
+        // Discrepancies: same event, different dates (not just precision), figures or claims.
+        let mut discrepancies = vec![];
+        for (e, ev) in events.iter_mut().enumerate() {
+            if ev.reports.len() < 2 {
+                continue;
+            }
+            let claim = |r: &Report| &articles[r.article].events[r.claim];
+            let dates: Vec<&Edtf> = ev.reports.iter().map(|r| &claim(r).date).collect();
+            let disagree = dates.iter().enumerate().any(|(i, a)| dates[i + 1..].iter().any(|b| !a.overlaps(b)));
+            if disagree {
+                discrepancies.push(Discrepancy {
+                    event: e,
+                    kind: DiscrepancyKind::Date,
+                    key: "date".into(),
+                    versions: versions(dates.iter().map(|d| d.to_string())),
+                });
+            }
+            let mut keys: BTreeSet<&str> = BTreeSet::new();
+            for r in &ev.reports {
+                keys.extend(claim(r).figures.keys().map(String::as_str));
+            }
+            for k in keys {
+                let vals: Vec<Option<String>> =
+                    ev.reports.iter().map(|r| claim(r).figures.get(k).map(|n| number(*n))).collect();
+                if let Some(v) = versions_of(&vals) {
+                    discrepancies.push(Discrepancy {
+                        event: e,
+                        kind: DiscrepancyKind::Figure,
+                        key: k.to_string(),
+                        versions: v,
+                    });
+                }
+            }
+            let mut keys: BTreeSet<&str> = BTreeSet::new();
+            for r in &ev.reports {
+                keys.extend(claim(r).claims.keys().map(String::as_str));
+            }
+            for k in keys {
+                let vals: Vec<Option<String>> = ev.reports.iter().map(|r| claim(r).claims.get(k).cloned()).collect();
+                if let Some(v) = versions_of(&vals) {
+                    discrepancies.push(Discrepancy {
+                        event: e,
+                        kind: DiscrepancyKind::Claim,
+                        key: k.to_string(),
+                        versions: v,
+                    });
+                }
+            }
         }
-    }
+        for (d, disc) in discrepancies.iter().enumerate() {
+            events[disc.event].discrepancies.push(d);
+        }
+
+        let mut article_events = vec![vec![]; articles.len()];
+        let mut entity_events = vec![vec![]; entities.len()];
+        let mut topic_events = vec![vec![]; topics.len()];
+        for (e, ev) in events.iter().enumerate() {
+            for r in &ev.reports {
+                if !article_events[r.article].contains(&e) {
+                    article_events[r.article].push(e);
+                }
+            }
+            for &ent in &ev.entities {
+                entity_events[ent].push(e);
+            }
+            for &t in &ev.topics {
+                topic_events[t].push(e);
+            }
+        }
+
+        Linked {
+            diags,
+            article_publisher,
+            article_topics,
+            topic_articles,
+            publisher_articles,
+            by_date,
+            events,
+            discrepancies,
+            article_events,
+            entity_events,
+            topic_events,
+        }
+    };
+    let ((entity_mentions, article_entities, entity_articles), l) = rayon::join(mentions, linked);
+    diags.extend(l.diags);
+    let Linked {
+        article_publisher,
+        article_topics,
+        topic_articles,
+        publisher_articles,
+        by_date,
+        events,
+        discrepancies,
+        article_events,
+        entity_events,
+        topic_events,
+        ..
+    } = l;
     for (e, ent) in entities.iter().enumerate() {
         let publishes = publisher_articles.contains_key(&e);
         if entity_mentions[e].is_empty() && !publishes {
@@ -492,124 +662,6 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
                 Diagnostic::warning(&ent.path, 1, 1, format!("no article mentions `{}`", ent.name))
                     .with_help("add the spelling the articles use to `aliases`, or remove the entity"),
             );
-        }
-    }
-
-    // Events merged by id, each report at the paragraph its quote stands in.
-    // (Any order: events are sorted by date and id below.)
-    let mut by_id: HashMap<&str, Vec<Report>> = HashMap::new();
-    for (a, (art, u)) in articles.iter().zip(&units).enumerate() {
-        for (c, claim) in art.events.iter().enumerate() {
-            if let Some(p) = u.quote_paragraph[c] {
-                by_id.entry(claim.id.as_str()).or_default().push(Report { article: a, claim: c, paragraph: p });
-            }
-        }
-    }
-    let by_date = {
-        let mut v: Vec<usize> = (0..articles.len()).collect();
-        v.sort_by(|&x, &y| {
-            articles[y].published.cmp(&articles[x].published).then(articles[x].slug.cmp(&articles[y].slug))
-        });
-        v
-    };
-    let rank: Vec<usize> = {
-        let mut r = vec![0; articles.len()];
-        for (i, &a) in by_date.iter().rev().enumerate() {
-            r[a] = i;
-        }
-        r
-    };
-    let mut events: Vec<Event> = by_id
-        .into_iter()
-        .map(|(id, mut reports)| {
-            reports.sort_by_key(|r| (rank[r.article], r.article));
-            let claim = |r: &Report| &articles[r.article].events[r.claim];
-            let date = reports.iter().map(|r| claim(r).date.clone()).min().expect("an event has a report");
-            let title = claim(&reports[0]).title.clone();
-            let mut topics: Vec<usize> =
-                reports.iter().flat_map(|r| article_topics[r.article].iter().copied()).collect();
-            topics.sort_unstable();
-            topics.dedup();
-            let mut ents: Vec<usize> = vec![];
-            for r in &reports {
-                for m in &rendered[r.article].mentions {
-                    if m.paragraph == r.paragraph && !ents.contains(&m.entity) {
-                        ents.push(m.entity);
-                    }
-                }
-            }
-            Event { id: id.to_string(), date, title, reports, topics, entities: ents, discrepancies: vec![] }
-        })
-        .collect();
-    events.sort_by(|a, b| a.date.cmp(&b.date).then(a.id.cmp(&b.id)));
-
-    // Discrepancies: same event, different dates (not just precision), figures or claims.
-    let mut discrepancies = vec![];
-    for (e, ev) in events.iter_mut().enumerate() {
-        if ev.reports.len() < 2 {
-            continue;
-        }
-        let claim = |r: &Report| &articles[r.article].events[r.claim];
-        let dates: Vec<&Edtf> = ev.reports.iter().map(|r| &claim(r).date).collect();
-        let disagree = dates.iter().enumerate().any(|(i, a)| dates[i + 1..].iter().any(|b| !a.overlaps(b)));
-        if disagree {
-            discrepancies.push(Discrepancy {
-                event: e,
-                kind: DiscrepancyKind::Date,
-                key: "date".into(),
-                versions: versions(dates.iter().map(|d| d.to_string())),
-            });
-        }
-        let mut keys: BTreeSet<&str> = BTreeSet::new();
-        for r in &ev.reports {
-            keys.extend(claim(r).figures.keys().map(String::as_str));
-        }
-        for k in keys {
-            let vals: Vec<Option<String>> =
-                ev.reports.iter().map(|r| claim(r).figures.get(k).map(|n| number(*n))).collect();
-            if let Some(v) = versions_of(&vals) {
-                discrepancies.push(Discrepancy {
-                    event: e,
-                    kind: DiscrepancyKind::Figure,
-                    key: k.to_string(),
-                    versions: v,
-                });
-            }
-        }
-        let mut keys: BTreeSet<&str> = BTreeSet::new();
-        for r in &ev.reports {
-            keys.extend(claim(r).claims.keys().map(String::as_str));
-        }
-        for k in keys {
-            let vals: Vec<Option<String>> = ev.reports.iter().map(|r| claim(r).claims.get(k).cloned()).collect();
-            if let Some(v) = versions_of(&vals) {
-                discrepancies.push(Discrepancy {
-                    event: e,
-                    kind: DiscrepancyKind::Claim,
-                    key: k.to_string(),
-                    versions: v,
-                });
-            }
-        }
-    }
-    for (d, disc) in discrepancies.iter().enumerate() {
-        events[disc.event].discrepancies.push(d);
-    }
-
-    let mut article_events = vec![vec![]; articles.len()];
-    let mut entity_events = vec![vec![]; entities.len()];
-    let mut topic_events = vec![vec![]; topics.len()];
-    for (e, ev) in events.iter().enumerate() {
-        for r in &ev.reports {
-            if !article_events[r.article].contains(&e) {
-                article_events[r.article].push(e);
-            }
-        }
-        for &ent in &ev.entities {
-            entity_events[ent].push(e);
-        }
-        for &t in &ev.topics {
-            topic_events[t].push(e);
         }
     }
 
@@ -674,6 +726,21 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
         },
         by_date,
     }
+}
+
+/// The half of [`link`] that merges events.
+struct Linked {
+    diags: Vec<Diagnostic>,
+    article_publisher: Vec<usize>,
+    article_topics: Vec<Vec<usize>>,
+    topic_articles: Vec<Vec<usize>>,
+    publisher_articles: HashMap<usize, Vec<usize>>,
+    by_date: Vec<usize>,
+    events: Vec<Event>,
+    discrepancies: Vec<Discrepancy>,
+    article_events: Vec<Vec<usize>>,
+    entity_events: Vec<Vec<usize>>,
+    topic_events: Vec<Vec<usize>>,
 }
 
 /// Groups values in first-seen order; `None` when they all agree.
