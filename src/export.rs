@@ -5,29 +5,37 @@ use serde::Serialize;
 
 use crate::graph::SiteGraph;
 
+// Fields in alphabetical order: the file's keys are sorted (it was once
+// written from a `serde_json::Value`, whose maps sort them).
 #[derive(Serialize)]
 struct ExportReport<'a> {
+    claims: &'a std::collections::BTreeMap<String, String>,
+    date: String,
+    figures: &'a std::collections::BTreeMap<String, f64>,
+    planned: bool,
+    published: String,
+    publisher: &'a str,
+    quote: &'a str,
     source: &'a str,
     title: &'a str,
-    publisher: &'a str,
-    published: String,
-    date: String,
-    quote: &'a str,
     url: String,
-    figures: &'a std::collections::BTreeMap<String, f64>,
-    claims: &'a std::collections::BTreeMap<String, String>,
-    planned: bool,
 }
 
 #[derive(Serialize)]
 struct ExportEvent<'a> {
-    id: &'a str,
     date: String,
     date_text: String,
+    disputed: Vec<String>,
+    id: &'a str,
+    reports: Vec<ExportReport<'a>>,
     title: &'a str,
     topics: Vec<&'a str>,
-    disputed: Vec<String>,
-    reports: Vec<ExportReport<'a>>,
+}
+
+#[derive(Serialize)]
+struct Export<'a> {
+    events: Vec<ExportEvent<'a>>,
+    title: &'a str,
 }
 
 fn events(g: &SiteGraph) -> Vec<ExportEvent<'_>> {
@@ -143,8 +151,8 @@ fn sitemap(g: &SiteGraph, base: &str) -> String {
 /// Every export and hosting file: (path, bytes).
 pub fn files(g: &SiteGraph) -> Vec<(String, Vec<u8>)> {
     let mut out = vec![];
-    let json = serde_json::to_string_pretty(&serde_json::json!({ "title": g.config.title, "events": events(g) }))
-        .expect("json");
+    // Written from borrowing views: no `Value` of the whole timeline first.
+    let json = serde_json::to_string_pretty(&Export { events: events(g), title: &g.config.title }).expect("json");
     out.push(("data/timeline.json".into(), json.into_bytes()));
     out.push(("data/timeline.csv".into(), csv(g)));
     out.push((".nojekyll".into(), vec![]));

@@ -800,10 +800,10 @@ impl<'g> Ctx<'g> {
 
     fn mention(&self, m: &'g crate::graph::MentionRef) -> MentionView<'g> {
         MentionView {
-            source: self.source(m.article),
-            cite: self.cite_path(m.article, m.paragraph),
-            paragraph: m.paragraph,
-            sentence: &self.g.rendered[m.article].mentions[m.index].sentence,
+            source: self.source(m.article as usize),
+            cite: self.cite_path(m.article as usize, m.paragraph as usize),
+            paragraph: m.paragraph as usize,
+            sentence: self.g.mentions[m.article as usize].sentence(m.index as usize),
         }
     }
 }
@@ -1093,8 +1093,8 @@ fn fill(ctx: &mut Context, tera: &Tera, c: &Ctx, page: &Page, root: &str) -> Res
             events.dedup();
             let mut people: BTreeMap<usize, usize> = BTreeMap::new();
             for &a in &arts {
-                for m in &g.rendered[a].mentions {
-                    *people.entry(m.entity).or_default() += 1;
+                for m in g.mentions[a].iter() {
+                    *people.entry(m.entity()).or_default() += 1;
                 }
             }
             let mut people: Vec<(usize, usize)> =
@@ -1453,7 +1453,12 @@ fn render_page(g: &SiteGraph, tera: &Tera, frag: &Fragments, page: &Page) -> (St
     };
     ctx.insert("base_href", &base_href);
     let rendered = match fill(&mut ctx, tera, &c, page, &root) {
-        Ok(()) => tera.render(page.template(), &ctx).map(|html| c.pieces.splice(html)),
+        Ok(()) => {
+            let html = tera.render(page.template(), &ctx);
+            // The context can be as large as the page: let it go first.
+            drop(ctx);
+            html.map(|html| c.pieces.splice(html))
+        }
         Err(e) => Err(e),
     };
     let rendered = rendered.map_err(|e| RenderError::Template {
@@ -1564,11 +1569,21 @@ pub fn render_all_with(
             })
             .collect()
     };
-    let generated = || -> (Vec<(String, Vec<u8>)>, [TemplateCost; 2]) {
+    // Each written as soon as it is made, not held until the pages are done.
+    let write_all = |files: Vec<(String, Vec<u8>)>, errors: &mut Vec<RenderError>| {
+        for (path, bytes) in files {
+            if let Err(source) = sink.write(&path, &bytes) {
+                errors.push(RenderError::Write { path, source });
+            }
+        }
+    };
+    let generated = || -> (Vec<RenderError>, [TemplateCost; 2]) {
+        let mut errors = vec![];
         let t = std::time::Instant::now();
-        let mut files = vec![(SEARCH_INDEX.to_string(), crate::search::index_js(g).into_bytes())];
+        let index = crate::search::index_js(g).into_bytes();
         let search =
-            TemplateCost { template: "(search index)", pages: 1, time: t.elapsed(), bytes: files[0].1.len() as u64 };
+            TemplateCost { template: "(search index)", pages: 1, time: t.elapsed(), bytes: index.len() as u64 };
+        write_all(vec![(SEARCH_INDEX.to_string(), index)], &mut errors);
         let t = std::time::Instant::now();
         let exports = crate::export::files(g);
         let export = TemplateCost {
@@ -1577,12 +1592,13 @@ pub fn render_all_with(
             time: t.elapsed(),
             bytes: exports.iter().map(|(_, b)| b.len() as u64).sum(),
         };
-        files.extend(exports);
-        (files, [search, export])
+        write_all(exports, &mut errors);
+        (errors, [search, export])
     };
-    let (mut errors, (generated, generated_costs)) = rayon::join(render_pages, generated);
+    let (mut errors, (generated_errors, generated_costs)) = rayon::join(render_pages, generated);
+    errors.extend(generated_errors);
 
-    let mut files: Vec<(String, Vec<u8>)> = generated;
+    let mut files: Vec<(String, Vec<u8>)> = vec![];
     let mut assets: BTreeMap<&str, &str> = DEFAULT_ASSETS.iter().copied().collect();
     for (name, text) in overrides {
         if let Some(n) = name.strip_prefix("assets/") {
@@ -1593,11 +1609,7 @@ pub fn render_all_with(
         files.push((format!("assets/{name}"), text.as_bytes().to_vec()));
     }
     files.push(("assets/highlight.css".into(), crate::markdown::highlight::css().into_bytes()));
-    for (path, bytes) in files {
-        if let Err(source) = sink.write(&path, &bytes) {
-            errors.push(RenderError::Write { path, source });
-        }
-    }
+    write_all(files, &mut errors);
     let mut costs: Vec<TemplateCost> = costs.into_inner().unwrap_or_else(|e| e.into_inner()).into_values().collect();
     costs.extend(generated_costs);
     costs.sort_by(|a, b| b.time.cmp(&a.time).then(a.template.cmp(b.template)));
