@@ -119,6 +119,8 @@ impl Mentions {
             m.list.push(MentionAt { entity: x.entity as u32, paragraph: x.paragraph as u32, sentence });
         }
         m.text.shrink_to_fit();
+        m.list.shrink_to_fit();
+        m.ends.shrink_to_fit();
         m
     }
 
@@ -383,10 +385,14 @@ pub fn compile_article(mut art: Article, cat: &Catalogue) -> (Unit, UnitTimes) {
     }
     // The search index needs the paragraphs' text only as its snippet and
     // words: keep those, let the text go (a third of the graph's memory).
-    let search = crate::search::source_text(&art.summary, &r.paragraphs);
+    let mut search = crate::search::source_text(&art.summary, &r.paragraphs);
+    // Kept until the index is written: at their length, not their capacity.
+    search.0.shrink_to_fit();
+    search.1.shrink_to_fit();
     for p in &mut r.paragraphs {
         p.text = String::new();
     }
+    r.paragraphs.shrink_to_fit();
     let card = Arc::new(CardText {
         path: format!("sources/{}/index.html", art.slug),
         date: art.published.to_string(),

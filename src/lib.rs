@@ -405,6 +405,15 @@ impl Sink for Counting<'_> {
         self.write_ns.fetch_add(t.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
         r
     }
+
+    fn write_parts(&self, path: &str, parts: &[&str]) -> std::io::Result<()> {
+        let n = self.n.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        (self.progress)(n);
+        let t = Instant::now();
+        let r = self.inner.write_parts(path, parts);
+        self.write_ns.fetch_add(t.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
+        r
+    }
 }
 
 /// Builds the site into `out` (default: `[build] build-dir`), atomically.

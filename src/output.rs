@@ -182,6 +182,17 @@ pub fn safe_relative(path: &str) -> bool {
 
 impl Sink for DiskSink {
     fn write(&self, path: &str, bytes: &[u8]) -> io::Result<()> {
+        DiskSink::write_parts(self, path, &[bytes])
+    }
+
+    fn write_parts(&self, path: &str, parts: &[&str]) -> io::Result<()> {
+        DiskSink::write_parts(self, path, &parts.iter().map(|p| p.as_bytes()).collect::<Vec<_>>())
+    }
+}
+
+impl DiskSink {
+    fn write_parts(&self, path: &str, parts: &[&[u8]]) -> io::Result<()> {
+        use std::io::Write;
         if !safe_relative(path) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -192,7 +203,17 @@ impl Sink for DiskSink {
         if let Some(parent) = full.parent() {
             fs::create_dir_all(parent)?;
         }
-        fs::write(full, bytes)
+        let mut file = fs::File::create(full)?;
+        if let [one] = parts {
+            return file.write_all(one);
+        }
+        // Small runs between pieces are gathered; large ones go straight through.
+        let mut w = io::BufWriter::with_capacity(64 * 1024, file);
+        for p in parts {
+            w.write_all(p)?;
+        }
+        w.into_inner().map_err(io::IntoInnerError::into_error)?;
+        Ok(())
     }
 }
 
@@ -231,6 +252,19 @@ mod tests {
             assert!(!safe_relative(bad), "{bad}");
         }
         assert!(safe_relative("sources/a/index.html"));
+    }
+
+    #[test]
+    fn a_file_written_in_parts_is_their_concatenation() {
+        let tmp = tempfile::tempdir().unwrap();
+        let sink = DiskSink { dir: tmp.path().to_path_buf() };
+        let big = "x".repeat(100_000);
+        let parts = ["<ol>", big.as_str(), "<li>", "</ol>"];
+        crate::render::Sink::write_parts(&sink, "a/b/index.html", &parts).unwrap();
+        assert_eq!(fs::read_to_string(tmp.path().join("a/b/index.html")).unwrap(), parts.concat());
+        crate::render::Sink::write_parts(&sink, "a/b/index.html", &["short"]).unwrap();
+        assert_eq!(fs::read_to_string(tmp.path().join("a/b/index.html")).unwrap(), "short");
+        assert!(crate::render::Sink::write_parts(&sink, "../x", &["no"]).is_err());
     }
 
     #[test]

@@ -21,6 +21,12 @@ use crate::text::{label, number, truncate};
 /// Where rendered files go: a staging folder, memory (serve), or a link checker.
 pub trait Sink: Sync {
     fn write(&self, path: &str, bytes: &[u8]) -> std::io::Result<()>;
+
+    /// Writes the file made of `parts` in order: a page and the pieces
+    /// spliced into it, never joined in memory where the sink need not.
+    fn write_parts(&self, path: &str, parts: &[&str]) -> std::io::Result<()> {
+        self.write(path, parts.concat().as_bytes())
+    }
 }
 
 /// The templates embedded in the binary; `templates/` in a dossier overrides
@@ -467,32 +473,57 @@ impl Pieces {
     }
 
     /// `html` with each marker replaced by its piece.
+    #[cfg(test)]
     fn splice(&self, html: String) -> String {
-        let list = self.list.lock().unwrap_or_else(|e| e.into_inner());
-        if list.is_empty() {
-            return html;
+        let list = std::mem::take(&mut *self.list.lock().unwrap_or_else(|e| e.into_inner()));
+        PageHtml { html, pieces: list }.into_string()
+    }
+
+    fn take(&self) -> Vec<Piece> {
+        std::mem::take(&mut *self.list.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// A rendered page: Tera's output, and the pieces its markers stand for.
+pub(crate) struct PageHtml {
+    html: String,
+    pieces: Vec<Piece>,
+}
+
+impl PageHtml {
+    /// The page, in order: runs of `html` between markers, and pieces.
+    fn parts(&self) -> Vec<&str> {
+        if self.pieces.is_empty() {
+            return vec![&self.html];
         }
         let prefix = format!("{OPEN}{}:", nonce());
-        let size = html.len() + list.iter().map(|p| p.as_str().len()).sum::<usize>();
-        let mut out = String::with_capacity(size);
-        let mut rest = html.as_str();
-        while let Some(at) = rest.find(prefix.as_str()) {
+        let mut out = vec![];
+        let mut rest = self.html.as_str();
+        let mut plain = 0;
+        while let Some(at) = rest[plain..].find(prefix.as_str()).map(|i| i + plain) {
             let after = &rest[at + prefix.len()..];
             let piece = after.find(CLOSE).and_then(|end| Some((after[..end].parse::<usize>().ok()?, end)));
-            match piece.and_then(|(n, end)| list.get(n).map(|p| (p, end))) {
+            match piece.and_then(|(n, end)| self.pieces.get(n).map(|p| (p, end))) {
                 Some((p, end)) => {
-                    out.push_str(&rest[..at]);
-                    out.push_str(p.as_str());
+                    out.push(&rest[..at]);
+                    out.push(p.as_str());
                     rest = &after[end + CLOSE.len_utf8()..];
+                    plain = 0;
                 }
-                None => {
-                    out.push_str(&rest[..at + prefix.len()]);
-                    rest = after;
-                }
+                // Not one of ours: kept as text.
+                None => plain = at + prefix.len(),
             }
         }
-        out.push_str(rest);
+        out.push(rest);
+        out.retain(|p| !p.is_empty());
         out
+    }
+
+    fn into_string(self) -> String {
+        if self.pieces.is_empty() {
+            return self.html;
+        }
+        self.parts().concat()
     }
 }
 
@@ -1421,7 +1452,7 @@ pub struct TemplateCost {
 }
 
 /// Renders one page (its context filled in, then its template).
-fn render_page(g: &SiteGraph, tera: &Tera, frag: &Fragments, page: &Page) -> (String, Result<String, RenderError>) {
+fn render_page(g: &SiteGraph, tera: &Tera, frag: &Fragments, page: &Page) -> (String, Result<PageHtml, RenderError>) {
     let mut c = Ctx::new(g);
     c.frag = Some(frag);
     let site = SiteView {
@@ -1457,7 +1488,7 @@ fn render_page(g: &SiteGraph, tera: &Tera, frag: &Fragments, page: &Page) -> (St
             let html = tera.render(page.template(), &ctx);
             // The context can be as large as the page: let it go first.
             drop(ctx);
-            html.map(|html| c.pieces.splice(html))
+            html.map(|html| PageHtml { html, pieces: c.pieces.take() })
         }
         Err(e) => Err(e),
     };
@@ -1514,7 +1545,7 @@ pub fn render_path(
     path: &str,
 ) -> Option<Result<Vec<u8>, RenderError>> {
     if let Some(page) = index.pages.get(path) {
-        return Some(render_page(g, tera, frag, page).1.map(String::into_bytes));
+        return Some(render_page(g, tera, frag, page).1.map(|p| p.into_string().into_bytes()));
     }
     if path == SEARCH_INDEX {
         return Some(Ok(crate::search::index_js(g).into_bytes()));
@@ -1539,35 +1570,41 @@ pub fn render_all_with(
 ) -> (Vec<RenderError>, Vec<TemplateCost>) {
     let costs: std::sync::Mutex<BTreeMap<&'static str, TemplateCost>> =
         std::sync::Mutex::new(frag_costs.into_iter().map(|c| (c.template, c)).collect());
-    let pages = pages(g);
-    // The search index and the exports are built while the pages render.
-    let render_pages = || -> Vec<RenderError> {
-        pages
-            .par_iter()
-            .filter_map(|page| {
-                let started = std::time::Instant::now();
-                let (path, rendered) = render_page(g, tera, frag, page);
-                let bytes = rendered.as_ref().map_or(0, |h| h.len() as u64);
-                {
-                    let mut costs = costs.lock().unwrap_or_else(|e| e.into_inner());
-                    let cost = costs.entry(page.template()).or_insert(TemplateCost {
-                        template: page.template(),
-                        pages: 0,
-                        time: std::time::Duration::ZERO,
-                        bytes: 0,
-                    });
-                    cost.pages += 1;
-                    cost.time += started.elapsed();
-                    cost.bytes += bytes;
-                }
-                match rendered {
-                    Ok(html) => {
-                        sink.write(&path, html.as_bytes()).err().map(|source| RenderError::Write { path, source })
-                    }
-                    Err(e) => Some(e),
-                }
-            })
-            .collect()
+    // The few pages as large as the whole dossier (and the search index and
+    // exports) are made one at a time, on one thread, while the other
+    // threads make the many small pages: what is in memory at once is one
+    // large page, not all of them together.
+    let (heavy, light): (Vec<Page>, Vec<Page>) = pages(g)
+        .into_iter()
+        .partition(|p| matches!(p, Page::Print | Page::Home | Page::Timeline | Page::Discrepancies));
+    let mut heavy = heavy;
+    heavy.sort_by_key(|p| !matches!(p, Page::Print));
+    let render_one = |page: &Page| -> Option<RenderError> {
+        let started = std::time::Instant::now();
+        let (path, rendered) = render_page(g, tera, frag, page);
+        let record = |bytes: u64| {
+            let mut costs = costs.lock().unwrap_or_else(|e| e.into_inner());
+            let cost = costs.entry(page.template()).or_insert(TemplateCost {
+                template: page.template(),
+                pages: 0,
+                time: std::time::Duration::ZERO,
+                bytes: 0,
+            });
+            cost.pages += 1;
+            cost.time += started.elapsed();
+            cost.bytes += bytes;
+        };
+        match rendered {
+            Ok(html) => {
+                let parts = html.parts();
+                record(parts.iter().map(|p| p.len() as u64).sum());
+                sink.write_parts(&path, &parts).err().map(|source| RenderError::Write { path, source })
+            }
+            Err(e) => {
+                record(0);
+                Some(e)
+            }
+        }
     };
     // Each written as soon as it is made, not held until the pages are done.
     let write_all = |files: Vec<(String, Vec<u8>)>, errors: &mut Vec<RenderError>| {
@@ -1595,8 +1632,17 @@ pub fn render_all_with(
         write_all(exports, &mut errors);
         (errors, [search, export])
     };
-    let (mut errors, (generated_errors, generated_costs)) = rayon::join(render_pages, generated);
-    errors.extend(generated_errors);
+    let (mut errors, (heavy_errors, generated_costs)) = rayon::join(
+        || light.par_iter().filter_map(render_one).collect::<Vec<_>>(),
+        || {
+            // The print page first: the longest, it must not end last.
+            let mut errors: Vec<RenderError> = heavy.iter().filter_map(render_one).collect();
+            let (generated_errors, costs) = generated();
+            errors.extend(generated_errors);
+            (errors, costs)
+        },
+    );
+    errors.extend(heavy_errors);
 
     let mut files: Vec<(String, Vec<u8>)> = vec![];
     let mut assets: BTreeMap<&str, &str> = DEFAULT_ASSETS.iter().copied().collect();
@@ -1694,5 +1740,19 @@ mod pieces_tests {
         // An index it does not hold stays too.
         let unknown = format!("{OPEN}{}:9{CLOSE}", nonce());
         assert_eq!(p.splice(unknown.clone()), unknown);
+    }
+
+    #[test]
+    fn a_page_is_written_as_its_runs_and_pieces_in_order() {
+        let p = Pieces::default();
+        let a = p.add(Piece::Own("<li>a</li>".into()));
+        let b = p.add(Piece::Shared(Arc::from("<li>b</li>")));
+        let forged = format!("{OPEN}1:0{CLOSE}");
+        let page = PageHtml { html: format!("{a}<ol>{b}{forged}{a}</ol>"), pieces: p.take() };
+        assert_eq!(page.parts(), vec!["<li>a</li>", "<ol>", "<li>b</li>", forged.as_str(), "<li>a</li>", "</ol>"]);
+        assert_eq!(page.into_string(), format!("<li>a</li><ol><li>b</li>{forged}<li>a</li></ol>"));
+        // A page without pieces is one run, as rendered.
+        let plain = PageHtml { html: "<p>x</p>".into(), pieces: vec![] };
+        assert_eq!(plain.parts(), vec!["<p>x</p>"]);
     }
 }
