@@ -1131,6 +1131,10 @@ fn fill(ctx: &mut Context, tera: &Tera, c: &Ctx, page: &Page, root: &str) -> Res
             let mut people: Vec<(usize, usize)> =
                 people.into_iter().filter(|(e, _)| g.entities[*e].kind != EntityKind::Publisher).collect();
             people.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            // The most mentioned only: in a large dossier a topic's sources
+            // name nearly every entity there is.
+            ctx.insert("involved_more", &people.len().saturating_sub(TOPIC_INVOLVED));
+            people.truncate(TOPIC_INVOLVED);
             let involved: Vec<_> =
                 people.iter().map(|&(e, n)| serde_json::json!({ "entity": c.entity(e), "mentions": n })).collect();
             ctx.insert("topic", &c.topic(t));
@@ -1195,6 +1199,10 @@ fn fill(ctx: &mut Context, tera: &Tera, c: &Ctx, page: &Page, root: &str) -> Res
 /// In a timeline entry on a topic or entity page: reports shown, at most
 /// (the entry links to the main timeline, which has them all).
 pub const ENTRY_REPORTS: usize = 3;
+
+/// On a topic page: the people, organisations and places its sources name
+/// most, at most.
+pub const TOPIC_INVOLVED: usize = 60;
 
 /// On a source page: other sources on its events, at most (newest first).
 pub const SOURCE_PAGE_OTHERS: usize = 30;

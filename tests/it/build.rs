@@ -298,3 +298,37 @@ fn a_widely_reported_event_keeps_source_pages_small() {
     assert_eq!(entry.matches("<li class=\"report\">").count(), 3, "{entry}");
     assert!(entry.contains("And 39 more sources on the timeline</a>"), "{entry}");
 }
+
+#[test]
+fn a_topic_page_lists_the_entities_its_sources_name_most() {
+    let d = fixture("basic");
+    // 70 people, person k named k times in one source of the topic `returns`.
+    let mut body = String::new();
+    for k in 1..=70 {
+        fs::write(
+            d.path().join(format!("content/entities/p{k:02}.md")),
+            format!("---\nkind: person\nname: Person Number{k:02}\nsummary: P.\n---\n"),
+        )
+        .unwrap();
+        for _ in 0..k {
+            body.push_str(&format!("Person Number{k:02} spoke. "));
+        }
+        body.push_str("\n\n");
+    }
+    fs::write(
+        d.path().join("content/articles/crowd.md"),
+        format!("---\ntitle: Crowd\npublisher: daily\npublished: 2020-02-01\noriginal: https://example.org/c\nsummary: S.\ntopics: [returns]\n---\n{body}"),
+    )
+    .unwrap();
+    assert_eq!(dossier(d.path(), &["build"]).code, 0);
+    let page = read(d.path().join("book/topics/returns/index.html"));
+    let section = &page[page.find("id=\"h-people\"").expect("the involved section")..];
+    let section = &section[..section.find("</section>").unwrap()];
+    // The 70 people, Jane Roe and Rusafa are named: the 60 most mentioned are shown, most first.
+    assert_eq!(section.matches("<li>").count(), 60, "{section}");
+    assert!(section.find("Person Number70").unwrap() < section.find("Person Number69").unwrap());
+    assert!(section.contains("Person Number11") && !section.contains("Person Number10<"), "{section}");
+    assert!(section.contains("And 12 more named less often"), "{section}");
+    // Every one of them still has its page, linked from the source.
+    assert!(read(d.path().join("book/entities/p01/index.html")).contains("Person Number01"));
+}
