@@ -81,7 +81,7 @@ fn tera_message(e: &tera::Error) -> String {
 
 /// Builds the template set: embedded defaults, then the dossier's overrides.
 pub fn templates(overrides: &[(String, String)]) -> Result<Tera, RenderError> {
-    let mut tera = Tera::default();
+    let mut tera = Tera::new();
     tera.autoescape_on(vec![".html", ".xml"]);
     // Tera's default also escapes `/`, which makes every link unreadable.
     tera.set_escape_fn(escape_html);
@@ -99,15 +99,32 @@ pub fn templates(overrides: &[(String, String)]) -> Result<Tera, RenderError> {
     Ok(tera)
 }
 
-fn escape_html(s: &str) -> String {
-    crate::markdown::highlight::escape(s)
+/// Tera's escape function: ours (the same escaping as the Markdown's).
+fn escape_html(s: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let rep: &[u8] = match b {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            b'"' => b"&quot;",
+            b'\'' => b"&#39;",
+            _ => continue,
+        };
+        out.write_all(&bytes[start..i])?;
+        out.write_all(rep)?;
+        start = i + 1;
+    }
+    out.write_all(&bytes[start..])
 }
 
+/// The template an error points at (`--> name:line:column`).
 fn template_name_of(e: &tera::Error) -> Option<String> {
     let s = e.to_string();
-    let start = s.find('\'')? + 1;
-    let end = s[start..].find('\'')? + start;
-    Some(s[start..end].to_string())
+    let at = &s[s.find("--> ")? + 4..];
+    let name = at.split(':').next()?.trim();
+    (!name.is_empty()).then(|| name.to_string())
 }
 
 // ---------------------------------------------------------------- views

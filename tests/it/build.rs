@@ -134,7 +134,26 @@ fn a_template_error_names_template_and_page_and_keeps_output() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("error: template `source.html` (rendering sources/alpha/index.html)"), "{}", r.stderr);
     assert!(r.stderr.contains("error: template `source.html` (rendering sources/beta/index.html)"), "{}", r.stderr);
+    // Where, and what the template could have used.
+    assert!(r.stderr.contains("Field `nope` is not defined. Available fields: author,"), "{}", r.stderr);
     assert_eq!(tree(&d.path().join("book")), before);
+}
+
+#[test]
+fn a_template_that_does_not_parse_is_named_with_its_line_and_column() {
+    let d = fixture("basic");
+    fs::create_dir_all(d.path().join("templates")).unwrap();
+    fs::write(
+        d.path().join("templates/source.html"),
+        "{% extends \"base.html\" %}{% block main %}\n<p>{{ source.title | nofilter }}</p>{% endblock main %}",
+    )
+    .unwrap();
+    let r = dossier(d.path(), &["build"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("error: template `source.html` (rendering (loading templates))"), "{}", r.stderr);
+    assert!(r.stderr.contains("Unknown filter `nofilter`"), "{}", r.stderr);
+    assert!(r.stderr.contains("--> source.html:2:22"), "{}", r.stderr);
+    assert!(!d.path().join("book").exists(), "nothing written");
 }
 
 #[test]
