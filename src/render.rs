@@ -179,7 +179,7 @@ struct Figure {
 
 #[derive(Serialize)]
 struct ReportView<'a> {
-    source: SourceCard<'a>,
+    source: tera::Value,
     /// Link to the cited paragraph, from the site root (or in-document).
     cite: String,
     /// In a briefing: the number of the source's endnote.
@@ -256,7 +256,7 @@ struct EventView<'a> {
     /// Reports left out of `reports` (see [`ENTRY_REPORTS`]).
     more: usize,
     topics: Vec<&'a str>,
-    entities: Vec<EntityCard<'a>>,
+    entities: Vec<tera::Value>,
     discrepancies: Vec<DiscrepancyRef>,
 }
 
@@ -282,7 +282,7 @@ struct EntryHtml {
 
 #[derive(Serialize)]
 struct MentionView<'a> {
-    source: SourceCard<'a>,
+    source: tera::Value,
     cite: String,
     paragraph: usize,
     sentence: &'a str,
@@ -321,6 +321,13 @@ pub struct Fragments {
     /// Per article: the source in a line (`source_line.html`), for pages two
     /// levels deep: source pages list up to 30 others each.
     lines: Vec<Arc<str>>,
+    /// Per article: its card ([`SourceCard`]) as a template value, for pages
+    /// that link within the site.
+    cards: Vec<tera::Value>,
+    /// Per entity and per topic: its card. Made again with every graph
+    /// (they hold counts: mentions, sources).
+    entity_cards: Vec<tera::Value>,
+    topic_cards: Vec<tera::Value>,
 }
 
 /// The root of pages two levels deep (`sources/<slug>/index.html`).
@@ -350,8 +357,13 @@ impl Fragments {
             c.entries_timed(tera, DEPTH_2, "n-", events).map_err(err("event.html", "(timeline entries)"))?;
         let (timeline, t2) =
             c.entries_timed(tera, "../", "", events).map_err(err("event.html", "timeline/index.html"))?;
+        // Made for `articles` only, the others left undefined (see `update`).
+        let mut cards = vec![tera::Value::undefined(); g.articles.len()];
+        for &a in articles {
+            cards[a] = c.source(a);
+        }
         let (lines, t3) = render_parts(tera, "source_line.html", articles, |ctx, a| {
-            ctx.insert("s", &c.source(a));
+            ctx.insert_value("s", cards[a].clone());
             ctx.insert("root", DEPTH_2);
         })
         .map_err(err("source_line.html", "(source lines)"))?;
@@ -381,6 +393,9 @@ impl Fragments {
                 entries: spread(events, entries, g.events.len()),
                 timeline: spread(events, timeline, g.events.len()),
                 lines: spread(articles, lines, g.articles.len()),
+                cards,
+                entity_cards: (0..g.entities.len()).map(|e| c.entity(e)).collect(),
+                topic_cards: (0..g.topics.len()).map(|t| c.topic(t)).collect(),
             },
             costs,
         ))
@@ -429,7 +444,9 @@ impl Fragments {
         let fresh_a: HashSet<usize> = fresh_articles.into_iter().collect();
         for (a, art) in new.articles.iter().enumerate() {
             if !fresh_a.contains(&a) {
-                f.lines[a] = self.lines[old_article[art.slug.as_str()]].clone();
+                let o = old_article[art.slug.as_str()];
+                f.lines[a] = self.lines[o].clone();
+                f.cards[a] = self.cards[o].clone();
             }
         }
         Ok(f)
@@ -599,7 +616,7 @@ impl<'g> Ctx<'g> {
         }
     }
 
-    fn source(&self, a: usize) -> SourceCard<'g> {
+    fn source_card(&self, a: usize) -> SourceCard<'g> {
         let art = &self.g.articles[a];
         let card = &self.g.cards[a];
         let p = self.g.article_publisher[a];
@@ -623,6 +640,17 @@ impl<'g> Ctx<'g> {
         }
     }
 
+    /// Article `a`'s card as a template value: on the site, made once per
+    /// build ([`Fragments`]) and shared by every page that lists it (a
+    /// Tera 2 value is reference-counted: putting it in a context is a copy
+    /// of a pointer, not of its fields).
+    fn source(&self, a: usize) -> tera::Value {
+        match (self.frag, &self.links) {
+            (Some(f), Links::Site) if a < f.cards.len() && !f.cards[a].is_undefined() => f.cards[a].clone(),
+            _ => tera::Value::from_serializable(&self.source_card(a)),
+        }
+    }
+
     /// [`Ctx::site`] of a path the graph holds, borrowed on the site itself.
     fn site_cow(&self, path: &'g str) -> Cow<'g, str> {
         match &self.links {
@@ -631,7 +659,7 @@ impl<'g> Ctx<'g> {
         }
     }
 
-    fn entity(&self, e: usize) -> EntityCard<'g> {
+    fn entity_card(&self, e: usize) -> EntityCard<'g> {
         let ent = &self.g.entities[e];
         EntityCard {
             id: &ent.id,
@@ -648,7 +676,7 @@ impl<'g> Ctx<'g> {
         }
     }
 
-    fn topic(&self, t: usize) -> TopicCard<'g> {
+    fn topic_card(&self, t: usize) -> TopicCard<'g> {
         let top = &self.g.topics[t];
         TopicCard {
             id: &top.id,
@@ -656,7 +684,23 @@ impl<'g> Ctx<'g> {
             summary: &top.summary,
             path: self.topic_path(t),
             sources: self.g.topic_articles[t].len(),
-            children: self.g.topic_children[t].iter().map(|&c| self.topic(c)).collect(),
+            children: self.g.topic_children[t].iter().map(|&c| self.topic_card(c)).collect(),
+        }
+    }
+
+    /// Entity `e`'s card as a template value, shared on the site (see [`Ctx::source`]).
+    fn entity(&self, e: usize) -> tera::Value {
+        match (self.frag, &self.links) {
+            (Some(f), Links::Site) if e < f.entity_cards.len() => f.entity_cards[e].clone(),
+            _ => tera::Value::from_serializable(&self.entity_card(e)),
+        }
+    }
+
+    /// Topic `t`'s card as a template value, shared on the site (see [`Ctx::source`]).
+    fn topic(&self, t: usize) -> tera::Value {
+        match (self.frag, &self.links) {
+            (Some(f), Links::Site) if t < f.topic_cards.len() => f.topic_cards[t].clone(),
+            _ => tera::Value::from_serializable(&self.topic_card(t)),
         }
     }
 
@@ -989,7 +1033,7 @@ fn fill(ctx: &mut Context, tera: &Tera, c: &Ctx, page: &Page, root: &str) -> Res
     let g = c.g;
     match *page {
         Page::Home => {
-            let topics: Vec<TopicCard> =
+            let topics: Vec<tera::Value> =
                 (0..g.topics.len()).filter(|&t| g.topic_parent[t].is_none()).map(|t| c.topic(t)).collect();
             let latest: Vec<EventView> = g.events.iter().enumerate().rev().take(6).map(|(e, _)| c.event(e)).collect();
             // Key figures: from the events most sources report, newest first.
@@ -1120,7 +1164,7 @@ fn fill(ctx: &mut Context, tera: &Tera, c: &Ctx, page: &Page, root: &str) -> Res
             ctx.insert("mentions", &g.entity_mentions[e].iter().map(|m| c.mention(m)).collect::<Vec<_>>());
         }
         Page::Topics => {
-            let topics: Vec<TopicCard> =
+            let topics: Vec<tera::Value> =
                 (0..g.topics.len()).filter(|&t| g.topic_parent[t].is_none()).map(|t| c.topic(t)).collect();
             ctx.insert("topics", &topics);
         }
@@ -1166,7 +1210,7 @@ fn fill(ctx: &mut Context, tera: &Tera, c: &Ctx, page: &Page, root: &str) -> Res
                 .iter()
                 .filter(|k| **k != EntityKind::Publisher)
                 .map(|k| {
-                    let list: Vec<EntityCard> =
+                    let list: Vec<tera::Value> =
                         (0..g.entities.len()).filter(|&e| g.entities[e].kind == *k).map(|e| c.entity(e)).collect();
                     serde_json::json!({ "kind": k.as_str(), "title": k.plural(), "entities": list })
                 })
@@ -1284,15 +1328,15 @@ fn fill_print(ctx: &mut Context, tera: &Tera, g: &SiteGraph, pieces: Arc<Pieces>
     // Views borrowing from the graph, serialised once into the context
     // (not built as JSON first and copied again: this is the largest page).
     #[derive(Serialize)]
-    struct PrintTopic<'a> {
-        topic: TopicCard<'a>,
-        parent: Option<TopicCard<'a>>,
+    struct PrintTopic {
+        topic: tera::Value,
+        parent: Option<tera::Value>,
         content: String,
-        sources: Vec<SourceCard<'a>>,
+        sources: Vec<tera::Value>,
     }
     #[derive(Serialize)]
     struct PrintSource<'a> {
-        source: SourceCard<'a>,
+        source: tera::Value,
         site_path: String,
         published_note: &'a Option<String>,
         url: &'a Option<String>,
@@ -1356,7 +1400,7 @@ fn fill_briefing(ctx: &mut Context, g: &SiteGraph, b: usize) {
         .iter()
         .map(|&t| serde_json::json!({ "topic": c.topic(t), "site_path": format!("{root}topics/{}/index.html", g.topics[t].id) }))
         .collect();
-    let entities: Vec<EntityCard> = sel.entities.iter().map(|&e| c.entity(e)).collect();
+    let entities: Vec<tera::Value> = sel.entities.iter().map(|&e| c.entity(e)).collect();
     // Key figures: every figure of the selected events, first source's value,
     // events most sources report first.
     let mut order = sel.events.clone();
