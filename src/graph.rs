@@ -338,13 +338,19 @@ pub fn compile_article(mut art: Article, cat: &Catalogue) -> (Unit, UnitTimes) {
     let t = std::time::Instant::now();
     art.body = String::new();
     let mut diags = vec![];
-    let folded: Vec<String> = r.paragraphs.iter().map(|p| fold(&p.text)).collect();
+    // Paragraphs are folded as the quotes are looked for, in order, and only
+    // as far as they must be (every one only for a quote that is not there).
+    let mut folded: Vec<Option<String>> = vec![None; r.paragraphs.len()];
     let mut quote_paragraph = Vec::with_capacity(art.events.len());
     for claim in &art.events {
         let q = fold(&claim.quote);
-        let found = folded.iter().position(|p| p.contains(&q));
+        let found = (0..r.paragraphs.len())
+            .find(|&j| folded[j].get_or_insert_with(|| fold(&r.paragraphs[j].text)).contains(&q));
         quote_paragraph.push(found.map(|p| p + 1));
         if found.is_none() {
+            let folded: Vec<String> = (0..r.paragraphs.len())
+                .map(|j| folded[j].get_or_insert_with(|| fold(&r.paragraphs[j].text)).clone())
+                .collect();
             let hint = closest_paragraph(&q, &folded)
                 .map(|p| format!("no paragraph contains it; paragraph {} (line {}) is the closest: copy the words exactly from there", p + 1, r.paragraphs[p].line + art.body_line - 1))
                 .unwrap_or_else(|| "the quote must be words of this article's body".into());

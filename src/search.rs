@@ -4,8 +4,8 @@
 //! To stay compact, a source carries its title, summary and a trimmed text
 //! for snippets plus the set of its distinct words, not its whole body.
 
+use ahash::AHashSet;
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -33,10 +33,19 @@ struct Doc<'a> {
 const SNIPPET_TEXT: usize = 600;
 
 fn words(text: &str, shown: &str) -> String {
+    if text.is_ascii() && shown.is_ascii() {
+        return words_ascii(text, shown);
+    }
+    words_any(text, shown)
+}
+
+/// The words of `text` (lowercased, three letters or more, each once, in
+/// order) that `shown` does not hold.
+fn words_any(text: &str, shown: &str) -> String {
     let shown = shown.to_lowercase();
-    let shown: HashSet<&str> = shown.split(|c: char| !c.is_alphanumeric()).collect();
+    let shown: AHashSet<&str> = shown.split(|c: char| !c.is_alphanumeric()).collect();
     let text = text.to_lowercase();
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut seen: AHashSet<&str> = AHashSet::new();
     let mut out = String::new();
     for w in text.split(|c: char| !c.is_alphanumeric()) {
         if w.len() < 3 || (!w.is_ascii() && w.chars().count() < 3) {
@@ -52,12 +61,45 @@ fn words(text: &str, shown: &str) -> String {
     out
 }
 
+/// [`words`] of ASCII text (most of a body is), byte by byte: the same words
+/// in the same order.
+fn words_ascii(text: &str, shown: &str) -> String {
+    let shown = shown.to_ascii_lowercase();
+    let shown: AHashSet<&[u8]> = shown.as_bytes().split(|b| !b.is_ascii_alphanumeric()).collect();
+    let text = text.to_ascii_lowercase();
+    let mut seen: AHashSet<&[u8]> = AHashSet::new();
+    let mut out: Vec<u8> = Vec::with_capacity(text.len() / 2);
+    for w in text.as_bytes().split(|b| !b.is_ascii_alphanumeric()) {
+        if w.len() < 3 {
+            continue;
+        }
+        if !shown.contains(w) && seen.insert(w) {
+            if !out.is_empty() {
+                out.push(b' ');
+            }
+            out.extend_from_slice(w);
+        }
+    }
+    String::from_utf8(out).expect("ASCII in, ASCII out")
+}
+
 /// A source's snippet (its summary, then its text, cut) and the distinct
 /// words of its text that the snippet does not show.
 pub fn source_text(summary: &str, paragraphs: &[crate::markdown::Paragraph]) -> (String, String) {
     let body: Vec<&str> = paragraphs.iter().map(|p| p.text.as_str()).collect();
     let body = body.join(" ");
-    let x = truncate(&format!("{summary} {body}"), SNIPPET_TEXT);
+    // The snippet is cut from the start: only as much of the body as can
+    // show (a char is at most four bytes), not all of it, is joined first.
+    let room = 4 * SNIPPET_TEXT + 4;
+    let mut head = String::with_capacity(summary.len() + 1 + room.min(body.len()));
+    head.push_str(summary);
+    head.push(' ');
+    let mut end = room.min(body.len());
+    while !body.is_char_boundary(end) {
+        end += 1;
+    }
+    head.push_str(&body[..end]);
+    let x = truncate(&head, SNIPPET_TEXT);
     let w = words(&body, &x);
     (x, w)
 }
@@ -71,8 +113,8 @@ pub const WORDS_PER_SOURCE: usize = 400;
 /// Words found in more than one source in fifty (at least four sources):
 /// at 10,000 sources such a word matches hundreds of them and ranks none,
 /// while it makes most of the index. Titles and snippets still hold them.
-fn common_words<S: AsRef<str>>(bodies: &[S]) -> std::collections::HashSet<&str> {
-    let mut df: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+fn common_words<S: AsRef<str>>(bodies: &[S]) -> AHashSet<&str> {
+    let mut df: ahash::AHashMap<&str, usize> = ahash::AHashMap::new();
     for b in bodies {
         for w in b.as_ref().split(' ').filter(|w| !w.is_empty()) {
             *df.entry(w).or_default() += 1;
@@ -165,6 +207,23 @@ pub fn index_js(g: &SiteGraph) -> String {
 #[cfg(test)]
 mod trim_tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn ascii_words_are_the_general_words(text in "[ -~\n]{0,300}", shown in "[ -~]{0,80}") {
+            prop_assert_eq!(words_ascii(&text, &shown), words_any(&text, &shown));
+        }
+
+        #[test]
+        fn the_snippet_is_the_start_of_summary_and_body(summary in "[a-zé ]{0,40}", paras in proptest::collection::vec("[a-zA-Zé,. ]{0,900}", 0..6)) {
+            let paragraphs: Vec<crate::markdown::Paragraph> =
+                paras.iter().enumerate().map(|(i, t)| crate::markdown::Paragraph { n: i + 1, text: t.clone(), line: 1 }).collect();
+            let body = paras.join(" ");
+            let (x, _) = source_text(&summary, &paragraphs);
+            prop_assert_eq!(x, truncate(&format!("{summary} {body}"), SNIPPET_TEXT));
+        }
+    }
 
     #[test]
     fn words_most_sources_share_are_common_rare_ones_are_not() {
