@@ -276,7 +276,7 @@ struct YearHtml {
 
 #[derive(Serialize)]
 struct EntryHtml {
-    /// A marker that [`Pieces::splice`] replaces with the piece's HTML.
+    /// A marker that [`PageHtml::parts`] replaces with the piece's HTML.
     html: String,
 }
 
@@ -465,7 +465,7 @@ pub(crate) struct Ctx<'g> {
 /// Pieces of HTML rendered apart (timeline entries, disagreements) that a
 /// page's context names by a marker instead of holding: Tera never copies
 /// them into its context or output, and the page is assembled once, after
-/// rendering ([`Pieces::splice`]). A page of thousands of entries costs one
+/// rendering ([`PageHtml::parts`]). A page of thousands of entries costs one
 /// copy of each, not three.
 #[derive(Default)]
 pub(crate) struct Pieces {
