@@ -320,7 +320,8 @@ pub struct Fragments {
     timeline: Vec<Arc<str>>,
     /// Per article: the source in a line (`source_line.html`), for pages two
     /// levels deep: source pages list up to 30 others each.
-    lines: Vec<Arc<str>>,
+    /// (A safe-string template value: shared, never copied into a page's context.)
+    lines: Vec<tera::Value>,
     /// Per article: its card ([`SourceCard`]) as a template value, for pages
     /// that link within the site.
     cards: Vec<tera::Value>,
@@ -392,7 +393,10 @@ impl Fragments {
             Fragments {
                 entries: spread(events, entries, g.events.len()),
                 timeline: spread(events, timeline, g.events.len()),
-                lines: spread(articles, lines, g.articles.len()),
+                lines: spread(articles, lines, g.articles.len())
+                    .iter()
+                    .map(|l| tera::Value::safe_string(l))
+                    .collect(),
                 cards,
                 entity_cards: (0..g.entities.len()).map(|e| c.entity(e)).collect(),
                 topic_cards: (0..g.topics.len()).map(|t| c.topic(t)).collect(),
@@ -1132,14 +1136,17 @@ fn fill(ctx: &mut Context, tera: &Tera, c: &Ctx, page: &Page, root: &str) -> Res
             ctx.insert("other_sources_more", &others_more);
             #[derive(Serialize)]
             struct Other<'a> {
-                line: &'a str,
+                line: tera::Value,
                 events: Vec<&'a str>,
             }
             ctx.insert(
                 "other_sources",
                 &others
                     .into_iter()
-                    .map(|(o, events)| Other { line: c.frag.map_or("", |f| &*f.lines[o]), events })
+                    .map(|(o, events)| Other {
+                        line: c.frag.map_or_else(|| tera::Value::safe_string(""), |f| f.lines[o].clone()),
+                        events,
+                    })
                     .collect::<Vec<_>>(),
             );
         }
