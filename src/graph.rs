@@ -6,7 +6,10 @@
 //! Cost is linear in the corpus: one automaton pass per article, maps keyed
 //! by id, no loop over aliases or pairs of articles.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+// A fast hash: relinking after an edit in `serve` is mostly lookups.
+use ahash::AHashMap as HashMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -445,7 +448,7 @@ pub fn compile_article(mut art: Article, cat: &Catalogue) -> (Unit, UnitTimes) {
 /// index work: what one article alone decides is in its [`Unit`].
 pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Vec<Diagnostic>) -> SiteGraph {
     let mut units: Vec<&Arc<Unit>> = units.iter().collect();
-    units.sort_by(|a, b| (&a.article.slug, &a.article.path).cmp(&(&b.article.slug, &b.article.path)));
+    units.sort_unstable_by(|a, b| (&a.article.slug, &a.article.path).cmp(&(&b.article.slug, &b.article.path)));
     let mut kept: Vec<&Arc<Unit>> = Vec::with_capacity(units.len());
     for u in units {
         if let Some(prev) = kept.last() {
@@ -606,7 +609,7 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
         }
         let by_date = {
             let mut v: Vec<usize> = (0..articles.len()).collect();
-            v.sort_by(|&x, &y| {
+            v.sort_unstable_by(|&x, &y| {
                 articles[y].published.cmp(&articles[x].published).then(articles[x].slug.cmp(&articles[y].slug))
             });
             v
@@ -640,7 +643,7 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
                 Event { id: id.to_string(), date, title, reports, topics, entities: ents, discrepancies: vec![] }
             })
             .collect();
-        events.sort_by(|a, b| a.date.cmp(&b.date).then(a.id.cmp(&b.id)));
+        events.sort_unstable_by(|a, b| a.date.cmp(&b.date).then(a.id.cmp(&b.id)));
 
         // Discrepancies: same event, different dates (not just precision), figures or claims.
         let mut discrepancies = vec![];

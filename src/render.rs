@@ -393,10 +393,7 @@ impl Fragments {
             Fragments {
                 entries: spread(events, entries, g.events.len()),
                 timeline: spread(events, timeline, g.events.len()),
-                lines: spread(articles, lines, g.articles.len())
-                    .iter()
-                    .map(|l| tera::Value::safe_string(l))
-                    .collect(),
+                lines: spread(articles, lines, g.articles.len()).iter().map(|l| tera::Value::safe_string(l)).collect(),
                 cards,
                 entity_cards: (0..g.entities.len()).map(|e| c.entity(e)).collect(),
                 topic_cards: (0..g.topics.len()).map(|t| c.topic(t)).collect(),

@@ -220,6 +220,9 @@ fn apply_edit(
     let state = state.clone();
     let warnings = next.warnings().len();
     std::thread::spawn(move || {
+        // Behind the next edit and the requests: they must not wait for the
+        // list pages of this one.
+        lower_priority();
         let current = |state: &AppState| {
             state.site.read().expect("site lock").pending.as_ref().is_some_and(|p| Arc::ptr_eq(p, &pending))
         };
@@ -258,6 +261,17 @@ fn apply_edit(
         }
     });
     Some(next)
+}
+
+/// Lowers the calling thread's scheduling priority (on Linux, where a
+/// thread has a nice value of its own) to the lowest.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: `setpriority` reads its arguments only; `who = 0` is the
+    // calling thread on Linux.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 19);
+    }
 }
 
 /// Percent-decodes a request path and refuses anything that could name a
@@ -566,6 +580,23 @@ pub fn serve(root: &Path, port: u16, on_ready: impl FnOnce(SocketAddr, &str)) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn the_background_thread_yields_to_edits_and_requests() {
+        let (own, others) = std::thread::spawn(|| {
+            lower_priority();
+            // SAFETY: reads the calling thread's nice value.
+            let own = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+            (own, std::thread::spawn(|| unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }).join().unwrap())
+        })
+        .join()
+        .unwrap();
+        assert_eq!(own, 19);
+        // A thread it starts inherits it; the other threads keep theirs.
+        assert_eq!(others, 19);
+        assert_ne!(unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }, 19);
+    }
 
     #[test]
     fn request_paths_stay_inside_the_site() {
