@@ -139,10 +139,18 @@ impl Staging {
         &self.dir
     }
 
-    /// Swaps the staging folder in for the output.
+    /// Swaps the staging folder in for the output: in one step where the
+    /// system can exchange two folders (Linux), so that the output is never
+    /// missing, not even for a moment; otherwise by two renames.
     pub fn commit(mut self) -> Result<(), OutputError> {
         let old = sibling(&self.out, "old");
         let had_old = self.out.exists();
+        if had_old && exchange(&self.dir, &self.out).is_ok() {
+            // The old site is now where the staging folder was (and is
+            // cleaned up as a stray if this process dies before it is gone).
+            self.done = true;
+            return fs::remove_dir_all(&self.dir).map_err(|e| io_err(&self.dir, e));
+        }
         if had_old {
             fs::rename(&self.out, &old).map_err(|e| io_err(&self.out, e))?;
         }
@@ -158,6 +166,28 @@ impl Staging {
         }
         Ok(())
     }
+}
+
+/// Exchanges two folders atomically (`renameat2` with `RENAME_EXCHANGE`).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
+    };
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: two NUL-terminated paths, relative to the working directory.
+    let r = unsafe { libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> io::Result<()> {
+    Err(io::Error::new(io::ErrorKind::Unsupported, "no atomic exchange"))
 }
 
 impl Drop for Staging {
@@ -245,6 +275,42 @@ impl MemorySink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_commit_over_an_old_site_leaves_the_new_one_and_nothing_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("site");
+        fs::create_dir_all(out.join("old")).unwrap();
+        fs::write(out.join("old/index.html"), "old").unwrap();
+        let staging = Staging::new(&out).unwrap();
+        fs::write(staging.dir().join("index.html"), "new").unwrap();
+        staging.commit().unwrap();
+        assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "new");
+        assert!(!out.join("old").exists());
+        let left: Vec<String> =
+            fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert_eq!(left, vec!["site".to_string()]);
+        // And with no site before it.
+        fs::remove_dir_all(&out).unwrap();
+        let staging = Staging::new(&out).unwrap();
+        fs::write(staging.dir().join("index.html"), "first").unwrap();
+        staging.commit().unwrap();
+        assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "first");
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn two_folders_are_exchanged_in_one_step() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        fs::create_dir_all(&a).unwrap();
+        fs::create_dir_all(&b).unwrap();
+        fs::write(a.join("f"), "a").unwrap();
+        fs::write(b.join("f"), "b").unwrap();
+        exchange(&a, &b).unwrap();
+        assert_eq!(fs::read_to_string(a.join("f")).unwrap(), "b");
+        assert_eq!(fs::read_to_string(b.join("f")).unwrap(), "a");
+    }
 
     #[test]
     fn paths_cannot_escape() {
