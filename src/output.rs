@@ -107,11 +107,38 @@ pub fn clean_strays(out: &Path) {
         let Some(rest) = f.strip_prefix(&format!(".{name}.")) else { continue };
         let Some((_, pid)) = rest.split_once('-') else { continue };
         let Ok(pid) = pid.parse::<u32>() else { continue };
-        if (rest.starts_with("staging-") || rest.starts_with("old-")) && !pid_alive(pid) && e.path().join(MARK).exists()
-        {
-            let _ = fs::remove_dir_all(e.path());
+        if (rest.starts_with("staging-") || rest.starts_with("old-")) && !pid_alive(pid) {
+            if e.path().join(MARK).exists() {
+                let _ = fs::remove_dir_all(e.path());
+            } else {
+                // A site whose deletion was cut short after its mark (the
+                // last thing deleted, see `remove_site`): only if empty.
+                let _ = fs::remove_dir(e.path());
+            }
         }
     }
+}
+
+/// Deletes a site folder, its mark last: cut short at any moment, what is
+/// left either still carries the mark or is empty, and so is recognised as
+/// dossier's and cleaned up by the next build ([`clean_strays`]).
+fn remove_site(dir: &Path) -> io::Result<()> {
+    for e in fs::read_dir(dir)? {
+        let e = e?;
+        if e.file_name() == MARK {
+            continue;
+        }
+        if e.file_type()?.is_dir() {
+            fs::remove_dir_all(e.path())?;
+        } else {
+            fs::remove_file(e.path())?;
+        }
+    }
+    match fs::remove_file(dir.join(MARK)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    fs::remove_dir(dir)
 }
 
 /// A staging folder that becomes the output on `commit` and disappears on drop otherwise.
@@ -149,7 +176,7 @@ impl Staging {
             // The old site is now where the staging folder was (and is
             // cleaned up as a stray if this process dies before it is gone).
             self.done = true;
-            return fs::remove_dir_all(&self.dir).map_err(|e| io_err(&self.dir, e));
+            return remove_site(&self.dir).map_err(|e| io_err(&self.dir, e));
         }
         if had_old {
             fs::rename(&self.out, &old).map_err(|e| io_err(&self.out, e))?;
@@ -162,7 +189,7 @@ impl Staging {
         }
         self.done = true;
         if had_old {
-            fs::remove_dir_all(&old).map_err(|e| io_err(&old, e))?;
+            remove_site(&old).map_err(|e| io_err(&old, e))?;
         }
         Ok(())
     }
@@ -296,6 +323,35 @@ mod tests {
         fs::write(staging.dir().join("index.html"), "first").unwrap();
         staging.commit().unwrap();
         assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "first");
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn what_killed_builds_leave_is_cleaned_up_and_nothing_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("site");
+        let dead = u32::MAX - 1;
+        let marked = tmp.path().join(format!(".site.staging-{dead}"));
+        fs::create_dir_all(marked.join("sources/a")).unwrap();
+        fs::write(marked.join(MARK), "").unwrap();
+        fs::write(marked.join("sources/a/index.html"), "x").unwrap();
+        // A deletion cut short after the mark: empty.
+        let emptied = tmp.path().join(format!(".site.old-{dead}"));
+        fs::create_dir_all(&emptied).unwrap();
+        // Not ours (no mark, not empty): kept.
+        let foreign = tmp.path().join(format!(".site.old-{}", dead - 1));
+        fs::create_dir_all(&foreign).unwrap();
+        fs::write(foreign.join("keep.txt"), "mine").unwrap();
+        clean_strays(&out);
+        assert!(!marked.exists() && !emptied.exists());
+        assert!(foreign.join("keep.txt").exists());
+        // A site is deleted with its mark last.
+        let site = tmp.path().join("old-site");
+        fs::create_dir_all(site.join("a/b")).unwrap();
+        fs::write(site.join(MARK), "").unwrap();
+        fs::write(site.join("a/b/index.html"), "x").unwrap();
+        remove_site(&site).unwrap();
+        assert!(!site.exists());
     }
 
     #[test]
