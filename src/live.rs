@@ -106,7 +106,11 @@ impl Live {
         let list: Vec<Arc<Unit>> = units.values().cloned().collect();
         let mut gdiags = vec![];
         let graph = graph::link(c.graph.config.clone(), &c.catalogue, &list, &mut gdiags);
-        diags.extend(c.base_diags.iter().cloned());
+        // A load-time problem of a file that is gone (a stray file deleted
+        // from `articles/`) goes with it.
+        let gone: HashSet<&PathBuf> = changed.iter().filter(|rel| !root.join(rel).exists()).collect();
+        let base_diags: Vec<Diagnostic> = c.base_diags.iter().filter(|d| !gone.contains(&d.path)).cloned().collect();
+        diags.extend(base_diags.iter().cloned());
         diags.extend(gdiags);
         diags.extend(crate::original_warnings(&graph, &c.originals));
         if diags.has_errors() {
@@ -136,7 +140,7 @@ impl Live {
             timings: Default::default(),
             catalogue: c.catalogue.clone(),
             units,
-            base_diags: c.base_diags.clone(),
+            base_diags,
             originals: c.originals.clone(),
         };
         Ok(Edit { live: Live { compiled, frag, index, exports: self.exports.clone() }, dirty, removed })

@@ -114,3 +114,23 @@ fn only_article_files_are_applied_as_edits() {
         assert!(!live.can_apply(root, &[PathBuf::from(other)]), "{other}");
     }
 }
+
+#[test]
+fn a_stray_file_deleted_from_articles_takes_its_warning_with_it() {
+    let tmp = own_dossier();
+    let root = tmp.path();
+    let stray = "content/articles/notes.txt";
+    fs::write(root.join(stray), "x").unwrap();
+    let (live, _) = Live::build(root).unwrap();
+    let ignored = |l: &Live| l.warnings().iter().any(|w| w.path == Path::new(stray) && w.message == "file ignored");
+    assert!(ignored(&live));
+    fs::remove_file(root.join(stray)).unwrap();
+    let changed = [PathBuf::from(stray)];
+    assert!(live.can_apply(root, &changed));
+    let edit = live.edit(root, &changed).unwrap_or_else(|f| panic!("{}", f.text()));
+    assert!(!ignored(&edit.live));
+    // As a full build of what is there now says.
+    let (full, _) = Live::build(root).unwrap();
+    let text = |l: &Live| l.warnings().iter().map(|w| w.to_string()).collect::<Vec<_>>();
+    assert_eq!(text(&edit.live), text(&full));
+}
