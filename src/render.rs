@@ -1348,6 +1348,9 @@ fn fill_print(ctx: &mut Context, tera: &Tera, g: &SiteGraph, pieces: Arc<Pieces>
         original_path: String,
         content: String,
     }
+    // Each source's card once (in print's links), shared by the topics and
+    // the sources that list it.
+    let cards: Vec<tera::Value> = (0..g.articles.len()).into_par_iter().map(|a| c.source(a)).collect();
     let topics: Vec<PrintTopic> = (0..g.topics.len())
         .map(|t| {
             let mut arts = g.topic_articles[t].clone();
@@ -1356,7 +1359,7 @@ fn fill_print(ctx: &mut Context, tera: &Tera, g: &SiteGraph, pieces: Arc<Pieces>
                 topic: c.topic(t),
                 parent: g.topic_parent[t].map(|p| c.topic(p)),
                 content: reroot(&g.topic_html[t], &format!("t-{}--", g.topics[t].id), root),
-                sources: arts.iter().map(|&a| c.source(a)).collect(),
+                sources: arts.iter().map(|&a| cards[a].clone()).collect(),
             }
         })
         .collect();
@@ -1366,7 +1369,7 @@ fn fill_print(ctx: &mut Context, tera: &Tera, g: &SiteGraph, pieces: Arc<Pieces>
         .map(|&a| {
             let art = &g.articles[a];
             PrintSource {
-                source: c.source(a),
+                source: cards[a].clone(),
                 site_path: format!("{root}sources/{}/index.html", art.slug),
                 published_note: &art.published_note,
                 url: &art.url,
