@@ -731,21 +731,8 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
     };
     let ((entity_mentions, article_entities, entity_articles), l) = rayon::join(index_mentions, linked);
     diags.extend(l.diags);
-    let Linked {
-        article_publisher,
-        article_topics,
-        topic_articles,
-        publisher_articles,
-        by_date,
-        events,
-        discrepancies,
-        article_events,
-        entity_events,
-        topic_events,
-        ..
-    } = l;
     for (e, ent) in entities.iter().enumerate() {
-        let publishes = publisher_articles.contains_key(&e);
+        let publishes = l.publisher_articles.contains_key(&e);
         if entity_mentions[e].is_empty() && !publishes {
             diags.push(
                 Diagnostic::warning(&ent.path, 1, 1, format!("no article mentions `{}`", ent.name))
@@ -794,27 +781,27 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
         topic_html,
         topic_parent,
         topic_children,
-        article_publisher,
-        article_topics,
+        article_publisher: l.article_publisher,
+        article_topics: l.article_topics,
         article_entities,
-        article_events,
-        topic_articles,
-        publisher_articles,
+        article_events: l.article_events,
+        topic_articles: l.topic_articles,
+        publisher_articles: l.publisher_articles,
         entity_mentions,
         mentions,
         entity_articles,
-        entity_events,
-        topic_events,
-        events,
-        discrepancies,
+        entity_events: l.entity_events,
+        topic_events: l.topic_events,
+        events: l.events,
+        discrepancies: l.discrepancies,
         newest_rank: {
-            let mut r = vec![0; by_date.len()];
-            for (i, &a) in by_date.iter().enumerate() {
+            let mut r = vec![0; l.by_date.len()];
+            for (i, &a) in l.by_date.iter().enumerate() {
                 r[a] = i;
             }
             r
         },
-        by_date,
+        by_date: l.by_date,
     }
 }
 

@@ -378,22 +378,35 @@ impl Fragments {
             },
             TemplateCost { template: "source_line.html", pages: lines.len(), time: t3, bytes: bytes(&lines) },
         ];
-        let spread = |items: &[usize], rendered: Vec<String>, n: usize| -> Vec<Arc<str>> {
+        // Rendered pieces of `items` in place among `n`, the others `empty`.
+        fn spread<T: Clone>(
+            items: &[usize],
+            rendered: Vec<String>,
+            n: usize,
+            make: impl Fn(String) -> T,
+            empty: T,
+        ) -> Vec<T> {
             if items.len() == n {
-                return rendered.into_iter().map(Arc::from).collect();
+                return rendered.into_iter().map(make).collect();
             }
-            let empty: Arc<str> = Arc::from("");
             let mut all = vec![empty; n];
             for (&i, h) in items.iter().zip(rendered) {
-                all[i] = Arc::from(h);
+                all[i] = make(h);
             }
             all
-        };
+        }
+        let shared = |h: String| -> Arc<str> { Arc::from(h) };
         Ok((
             Fragments {
-                entries: spread(events, entries, g.events.len()),
-                timeline: spread(events, timeline, g.events.len()),
-                lines: spread(articles, lines, g.articles.len()).iter().map(|l| tera::Value::safe_string(l)).collect(),
+                entries: spread(events, entries, g.events.len(), shared, Arc::from("")),
+                timeline: spread(events, timeline, g.events.len(), shared, Arc::from("")),
+                lines: spread(
+                    articles,
+                    lines,
+                    g.articles.len(),
+                    |h| tera::Value::safe_string(&h),
+                    tera::Value::safe_string(""),
+                ),
                 cards,
                 entity_cards: (0..g.entities.len()).map(|e| c.entity(e)).collect(),
                 topic_cards: (0..g.topics.len()).map(|t| c.topic(t)).collect(),
@@ -505,13 +518,6 @@ impl Pieces {
         let mut list = self.list.lock().unwrap_or_else(|e| e.into_inner());
         list.push(p);
         format!("{OPEN}{}:{}{CLOSE}", nonce(), list.len() - 1)
-    }
-
-    /// `html` with each marker replaced by its piece.
-    #[cfg(test)]
-    fn splice(&self, html: String) -> String {
-        let list = std::mem::take(&mut *self.list.lock().unwrap_or_else(|e| e.into_inner()));
-        PageHtml { html, pieces: list }.into_string()
     }
 
     fn take(&self) -> Vec<Piece> {
@@ -1812,10 +1818,13 @@ mod pieces_tests {
         // A marker-like text without this process's nonce stays as it is.
         let forged = format!("{OPEN}1:0{CLOSE}");
         let html = format!("<ol>{a}{b}{a}</ol><p>{forged}</p>");
-        assert_eq!(p.splice(html), format!("<ol><li>a</li><li>b</li><li>a</li></ol><p>{forged}</p>"));
+        assert_eq!(
+            PageHtml { html, pieces: p.take() }.into_string(),
+            format!("<ol><li>a</li><li>b</li><li>a</li></ol><p>{forged}</p>")
+        );
         // An index it does not hold stays too.
         let unknown = format!("{OPEN}{}:9{CLOSE}", nonce());
-        assert_eq!(p.splice(unknown.clone()), unknown);
+        assert_eq!(PageHtml { html: unknown.clone(), pieces: p.take() }.into_string(), unknown);
     }
 
     #[test]

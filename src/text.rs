@@ -48,6 +48,21 @@ pub fn fold(s: &str) -> String {
 
 /// [`fold`] of ASCII text, byte by byte.
 fn fold_ascii(s: &str) -> String {
+    collapse_ascii(s, |b| if b == b'`' { b'\'' } else { b.to_ascii_lowercase() })
+}
+
+/// `s` with each run of whitespace made one space, trimmed (the words of
+/// `split_whitespace` joined by spaces), byte by byte when it is ASCII.
+pub fn collapse_whitespace(s: &str) -> String {
+    if !s.is_ascii() {
+        return s.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
+    collapse_ascii(s, |b| b)
+}
+
+/// ASCII `s` with whitespace runs made one space and trimmed, every other
+/// byte passed through `map`.
+fn collapse_ascii(s: &str, map: impl Fn(u8) -> u8) -> String {
     let mut out: Vec<u8> = Vec::with_capacity(s.len());
     let mut space = false;
     for &b in s.as_bytes() {
@@ -60,7 +75,7 @@ fn fold_ascii(s: &str) -> String {
             out.push(b' ');
         }
         space = false;
-        out.push(if b == b'`' { b'\'' } else { b.to_ascii_lowercase() });
+        out.push(map(b));
     }
     String::from_utf8(out).expect("ASCII in, ASCII out")
 }

@@ -389,30 +389,7 @@ fn close_block(out: &mut Rendered, b: &mut Blocks) {
             true
         }
     });
-    out.paragraphs[n - 1].text = collapse_whitespace(&text);
-}
-
-/// `s` with each run of whitespace made one space, trimmed (the words of
-/// `split_whitespace` joined by spaces), byte by byte when it is ASCII.
-fn collapse_whitespace(s: &str) -> String {
-    if !s.is_ascii() {
-        return s.split_whitespace().collect::<Vec<_>>().join(" ");
-    }
-    let mut out: Vec<u8> = Vec::with_capacity(s.len());
-    let mut space = false;
-    for &b in s.as_bytes() {
-        // `char::is_whitespace` in ASCII.
-        if matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ') {
-            space = true;
-            continue;
-        }
-        if space && !out.is_empty() {
-            out.push(b' ');
-        }
-        space = false;
-        out.push(b);
-    }
-    String::from_utf8(out).expect("ASCII in, ASCII out")
+    out.paragraphs[n - 1].text = crate::text::collapse_whitespace(&text);
 }
 
 const ITEM_MARK: &str = "\u{0}dossier-item\u{0}";
@@ -468,7 +445,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn ascii_whitespace_collapses_as_split_whitespace_joined(s in "[ -~\t\n\r\x0b\x0c]{0,200}") {
-            proptest::prop_assert_eq!(collapse_whitespace(&s), s.split_whitespace().collect::<Vec<_>>().join(" "));
+            proptest::prop_assert_eq!(crate::text::collapse_whitespace(&s), s.split_whitespace().collect::<Vec<_>>().join(" "));
         }
     }
 
