@@ -151,7 +151,8 @@ def generate(n, out, hugo=None, seed=1):
             paras.insert(rng.randint(0, len(paras)), f"{quote} on {date}, officials said.")
             evs.append((ev, date, fig, quote))
         if a % 5 == 0:
-            lang = LANGS[a % len(LANGS)]
+            # Every fifth article: the five languages in turn (a % 5 is 0 here).
+            lang = LANGS[(a // 5) % len(LANGS)]
             paras.insert(len(paras) // 2, f"```{lang}\n{CODE[lang]}\n```")
         body = "\n\n".join(paras) + "\n"
         fm = [f"title: {q(title)}", f"publisher: {slug(pub)}", f"published: {published}", f"original: https://example.org/{s}",

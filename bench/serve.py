@@ -49,13 +49,9 @@ def shm():
 
 
 def corpus(n):
-    """The cached corpus of n articles (generated once, as bench/run.py does)."""
-    base = os.path.join(shm(), str(n))
-    src = os.path.join(base, "dossier")
-    if not os.path.exists(os.path.join(src, "book.toml")):
-        shutil.rmtree(base, ignore_errors=True)
-        subprocess.run([sys.executable, os.path.join(HERE, "generate.py"), str(n), src, "--hugo", os.path.join(base, "hugo")], check=True)
-    return src
+    """The cached corpus of n articles, as bench/run.py makes it."""
+    import run
+    return run.corpus(n)[1]
 
 
 class Client:
