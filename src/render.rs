@@ -354,21 +354,28 @@ impl Fragments {
             let (template, page) = (template.to_string(), page.to_string());
             move |e: tera::Error| RenderError::Template { template, page, message: tera_message(&e) }
         };
+        let shared = |h: &str| -> Arc<str> { Arc::from(h) };
         let (entries, t1) =
-            c.entries_timed(tera, DEPTH_2, "n-", events).map_err(err("event.html", "(timeline entries)"))?;
+            c.entries_timed(tera, DEPTH_2, "n-", events, shared).map_err(err("event.html", "(timeline entries)"))?;
         let (timeline, t2) =
-            c.entries_timed(tera, "../", "", events).map_err(err("event.html", "timeline/index.html"))?;
+            c.entries_timed(tera, "../", "", events, shared).map_err(err("event.html", "timeline/index.html"))?;
         // Made for `articles` only, the others left undefined (see `update`).
         let mut cards = vec![tera::Value::undefined(); g.articles.len()];
         for &a in articles {
             cards[a] = c.source(a);
         }
-        let (lines, t3) = render_parts(tera, "source_line.html", articles, |ctx, a| {
-            ctx.insert_value("s", cards[a].clone());
-            ctx.insert("root", DEPTH_2);
-        })
+        let (lines, t3) = render_parts(
+            tera,
+            "source_line.html",
+            articles,
+            |ctx, a| {
+                ctx.insert_value("s", cards[a].clone());
+                ctx.insert("root", DEPTH_2);
+            },
+            |h| (h.len() as u64, tera::Value::safe_string(h)),
+        )
         .map_err(err("source_line.html", "(source lines)"))?;
-        let bytes = |v: &[String]| v.iter().map(|h| h.len() as u64).sum::<u64>();
+        let bytes = |v: &[Arc<str>]| v.iter().map(|h| h.len() as u64).sum::<u64>();
         let costs = vec![
             TemplateCost {
                 template: "event.html",
@@ -376,35 +383,32 @@ impl Fragments {
                 time: t1 + t2,
                 bytes: bytes(&entries) + bytes(&timeline),
             },
-            TemplateCost { template: "source_line.html", pages: lines.len(), time: t3, bytes: bytes(&lines) },
+            TemplateCost {
+                template: "source_line.html",
+                pages: lines.len(),
+                time: t3,
+                bytes: lines.iter().map(|(n, _)| n).sum(),
+            },
         ];
         // Rendered pieces of `items` in place among `n`, the others `empty`.
-        fn spread<T: Clone>(
-            items: &[usize],
-            rendered: Vec<String>,
-            n: usize,
-            make: impl Fn(String) -> T,
-            empty: T,
-        ) -> Vec<T> {
+        fn spread<T: Clone>(items: &[usize], rendered: Vec<T>, n: usize, empty: T) -> Vec<T> {
             if items.len() == n {
-                return rendered.into_iter().map(make).collect();
+                return rendered;
             }
             let mut all = vec![empty; n];
             for (&i, h) in items.iter().zip(rendered) {
-                all[i] = make(h);
+                all[i] = h;
             }
             all
         }
-        let shared = |h: String| -> Arc<str> { Arc::from(h) };
         Ok((
             Fragments {
-                entries: spread(events, entries, g.events.len(), shared, Arc::from("")),
-                timeline: spread(events, timeline, g.events.len(), shared, Arc::from("")),
+                entries: spread(events, entries, g.events.len(), Arc::from("")),
+                timeline: spread(events, timeline, g.events.len(), Arc::from("")),
                 lines: spread(
                     articles,
-                    lines,
+                    lines.into_iter().map(|(_, v)| v).collect(),
                     g.articles.len(),
-                    |h| tera::Value::safe_string(&h),
                     tera::Value::safe_string(""),
                 ),
                 cards,
@@ -814,24 +818,31 @@ impl<'g> Ctx<'g> {
     /// parallel: a timeline of thousands of events renders as fast as its
     /// entries, not as one huge template context.
     fn entries(&self, tera: &Tera, root: &str, ids: &str, events: &[usize]) -> Result<Vec<String>, tera::Error> {
-        self.entries_timed(tera, root, ids, events).map(|(html, _)| html)
+        self.entries_timed(tera, root, ids, events, str::to_string).map(|(html, _)| html)
     }
 
     /// [`Ctx::entries`], with the time spent summed over threads.
-    fn entries_timed(
+    fn entries_timed<T: Send>(
         &self,
         tera: &Tera,
         root: &str,
         ids: &str,
         events: &[usize],
-    ) -> Result<(Vec<String>, std::time::Duration), tera::Error> {
+        make: impl Fn(&str) -> T + Sync,
+    ) -> Result<(Vec<T>, std::time::Duration), tera::Error> {
         // An entry that links to the main timeline shows a few of its reports.
         let cap = if ids.is_empty() { usize::MAX } else { ENTRY_REPORTS };
-        render_parts(tera, "event.html", events, |ctx, e| {
-            ctx.insert("e", &self.event_capped(e, cap));
-            ctx.insert("root", root);
-            ctx.insert("ids", ids);
-        })
+        render_parts(
+            tera,
+            "event.html",
+            events,
+            |ctx, e| {
+                ctx.insert("e", &self.event_capped(e, cap));
+                ctx.insert("root", root);
+                ctx.insert("ids", ids);
+            },
+            make,
+        )
     }
 
     /// Puts every disagreement into `ctx` as `discrepancies`, each rendered
@@ -839,11 +850,17 @@ impl<'g> Ctx<'g> {
     /// that lists them under `heading`.
     fn discrepancies(&self, ctx: &mut Context, tera: &Tera, root: &str, heading: &str) -> Result<(), tera::Error> {
         let all: Vec<usize> = (0..self.g.discrepancies.len()).collect();
-        let (html, _) = render_parts(tera, "discrepancy.html", &all, |ctx, d| {
-            ctx.insert("d", &self.discrepancy(d));
-            ctx.insert("root", root);
-            ctx.insert("heading", heading);
-        })?;
+        let (html, _) = render_parts(
+            tera,
+            "discrepancy.html",
+            &all,
+            |ctx, d| {
+                ctx.insert("d", &self.discrepancy(d));
+                ctx.insert("root", root);
+                ctx.insert("heading", heading);
+            },
+            str::to_string,
+        )?;
         let list: Vec<EntryHtml> =
             html.into_iter().map(|h| EntryHtml { html: self.pieces.add(Piece::Own(h)) }).collect();
         ctx.insert("discrepancies", &list);
@@ -987,24 +1004,29 @@ impl Page {
 /// Renders `template` once per item, in parallel, each with the context
 /// `fill` gives it: the pieces of a long list, rendered apart. Returns them
 /// in order, with the time spent summed over threads.
-fn render_parts(
+fn render_parts<T: Send>(
     tera: &Tera,
     template: &str,
     items: &[usize],
     fill: impl Fn(&mut Context, usize) + Sync,
-) -> Result<(Vec<String>, std::time::Duration), tera::Error> {
+    make: impl Fn(&str) -> T + Sync,
+) -> Result<(Vec<T>, std::time::Duration), tera::Error> {
     let nanos = std::sync::atomic::AtomicU64::new(0);
+    // Each piece is rendered into a buffer reused from one piece to the
+    // next and kept by `make` at its exact size: no buffer grown (and
+    // copied) piece by piece, no spare capacity held.
     let html = items
         .par_iter()
-        .map(|&i| {
+        .map_init(Vec::new, |buf: &mut Vec<u8>, &i| {
             let started = std::time::Instant::now();
             let mut ctx = Context::new();
             fill(&mut ctx, i);
-            let html = tera.render(template, &ctx);
+            buf.clear();
+            let html = tera.render_to(template, &ctx, &mut *buf).map(|()| make(&String::from_utf8_lossy(buf)));
             nanos.fetch_add(started.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
             html
         })
-        .collect::<Result<Vec<String>, _>>()?;
+        .collect::<Result<Vec<T>, _>>()?;
     Ok((html, std::time::Duration::from_nanos(nanos.into_inner())))
 }
 
