@@ -339,7 +339,16 @@ impl Fragments {
     pub fn render(g: &SiteGraph, tera: &Tera) -> Result<(Fragments, Vec<TemplateCost>), RenderError> {
         let events: Vec<usize> = (0..g.events.len()).collect();
         let articles: Vec<usize> = (0..g.articles.len()).collect();
-        Self::render_some(g, tera, &events, &articles)
+        Self::render_some(g, tera, &events, &articles, true)
+    }
+
+    /// [`Fragments::render`] for one build: without the main timeline's
+    /// entries, which only its page uses (it renders them itself, and lets
+    /// them go once written). `serve` keeps them, to reuse after an edit.
+    pub fn render_once(g: &SiteGraph, tera: &Tera) -> Result<(Fragments, Vec<TemplateCost>), RenderError> {
+        let events: Vec<usize> = (0..g.events.len()).collect();
+        let articles: Vec<usize> = (0..g.articles.len()).collect();
+        Self::render_some(g, tera, &events, &articles, false)
     }
 
     /// The pieces of `events` and `articles` only (others left empty).
@@ -348,6 +357,7 @@ impl Fragments {
         tera: &Tera,
         events: &[usize],
         articles: &[usize],
+        main_timeline: bool,
     ) -> Result<(Fragments, Vec<TemplateCost>), RenderError> {
         let c = Ctx::new(g);
         let err = |template: &str, page: &str| {
@@ -357,8 +367,11 @@ impl Fragments {
         let shared = |h: &str| -> Arc<str> { Arc::from(h) };
         let (entries, t1) =
             c.entries_timed(tera, DEPTH_2, "n-", events, shared).map_err(err("event.html", "(timeline entries)"))?;
-        let (timeline, t2) =
-            c.entries_timed(tera, "../", "", events, shared).map_err(err("event.html", "timeline/index.html"))?;
+        let (timeline, t2) = if main_timeline {
+            c.entries_timed(tera, "../", "", events, shared).map_err(err("event.html", "timeline/index.html"))?
+        } else {
+            (vec![], std::time::Duration::ZERO)
+        };
         // Made for `articles` only, the others left undefined (see `update`).
         let mut cards = vec![tera::Value::undefined(); g.articles.len()];
         for &a in articles {
@@ -379,7 +392,7 @@ impl Fragments {
         let costs = vec![
             TemplateCost {
                 template: "event.html",
-                pages: entries.len() * 2,
+                pages: entries.len() + timeline.len(),
                 time: t1 + t2,
                 bytes: bytes(&entries) + bytes(&timeline),
             },
@@ -404,7 +417,7 @@ impl Fragments {
         Ok((
             Fragments {
                 entries: spread(events, entries, g.events.len(), Arc::from("")),
-                timeline: spread(events, timeline, g.events.len(), Arc::from("")),
+                timeline: if main_timeline { spread(events, timeline, g.events.len(), Arc::from("")) } else { vec![] },
                 lines: spread(
                     articles,
                     lines.into_iter().map(|(_, v)| v).collect(),
@@ -450,7 +463,7 @@ impl Fragments {
                 dirty.contains(&new.articles[a].slug) || !old_article.contains_key(new.articles[a].slug.as_str())
             })
             .collect();
-        let (mut f, _) = Self::render_some(new, tera, &fresh_events, &fresh_articles)?;
+        let (mut f, _) = Self::render_some(new, tera, &fresh_events, &fresh_articles, true)?;
         let fresh_e: HashSet<usize> = fresh_events.into_iter().collect();
         for (e, ev) in new.events.iter().enumerate() {
             if !fresh_e.contains(&e) {
@@ -880,7 +893,7 @@ impl<'g> Ctx<'g> {
         let events: Vec<usize> = events.into_iter().collect();
         let shared = match (self.frag, root, ids) {
             (Some(f), DEPTH_2, ids) if !ids.is_empty() => Some(&f.entries),
-            (Some(f), "../", "") => Some(&f.timeline),
+            (Some(f), "../", "") if !f.timeline.is_empty() => Some(&f.timeline),
             _ => None,
         };
         let html: Vec<String> = match shared {
