@@ -414,6 +414,17 @@ impl Sink for Counting<'_> {
         self.write_ns.fetch_add(t.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
         r
     }
+
+    /// (The time of a page written this way includes rendering the pieces
+    /// it renders as it is written.)
+    fn write_stream(&self, path: &str, produce: &mut render::Produce) -> std::io::Result<()> {
+        let n = self.n.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        (self.progress)(n);
+        let t = Instant::now();
+        let r = self.inner.write_stream(path, produce);
+        self.write_ns.fetch_add(t.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
+        r
+    }
 }
 
 /// Builds the site into `out` (default: `[build] build-dir`), atomically.

@@ -245,11 +245,19 @@ impl Sink for DiskSink {
     fn write_parts(&self, path: &str, parts: &[&str]) -> io::Result<()> {
         DiskSink::write_parts(self, path, &parts.iter().map(|p| p.as_bytes()).collect::<Vec<_>>())
     }
+
+    fn write_stream(&self, path: &str, produce: &mut crate::render::Produce) -> io::Result<()> {
+        use std::io::Write;
+        let mut w = io::BufWriter::with_capacity(64 * 1024, self.create(path)?);
+        produce(&mut |run| w.write_all(run))?;
+        w.into_inner().map_err(io::IntoInnerError::into_error)?;
+        Ok(())
+    }
 }
 
 impl DiskSink {
-    fn write_parts(&self, path: &str, parts: &[&[u8]]) -> io::Result<()> {
-        use std::io::Write;
+    /// The file at `path` under the folder, created (with its folders).
+    fn create(&self, path: &str) -> io::Result<fs::File> {
         if !safe_relative(path) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -260,7 +268,12 @@ impl DiskSink {
         if let Some(parent) = full.parent() {
             fs::create_dir_all(parent)?;
         }
-        let mut file = fs::File::create(full)?;
+        fs::File::create(full)
+    }
+
+    fn write_parts(&self, path: &str, parts: &[&[u8]]) -> io::Result<()> {
+        use std::io::Write;
+        let mut file = self.create(path)?;
         if let [one] = parts {
             return file.write_all(one);
         }

@@ -27,7 +27,23 @@ pub trait Sink: Sync {
     fn write_parts(&self, path: &str, parts: &[&str]) -> std::io::Result<()> {
         self.write(path, parts.concat().as_bytes())
     }
+
+    /// Writes the file `produce` makes, handing it a run at a time: a page
+    /// whose pieces are rendered only as it is written, never held whole
+    /// where the sink need not.
+    fn write_stream(&self, path: &str, produce: &mut Produce) -> std::io::Result<()> {
+        let mut all = vec![];
+        produce(&mut |run| {
+            all.extend_from_slice(run);
+            Ok(())
+        })?;
+        self.write(path, &all)
+    }
 }
+
+/// What [`Sink::write_stream`] is given: it calls its argument with each
+/// run of the file in order.
+pub type Produce<'a> = dyn FnMut(&mut dyn FnMut(&[u8]) -> std::io::Result<()>) -> std::io::Result<()> + 'a;
 
 /// The templates embedded in the binary; `templates/` in a dossier overrides
 /// any of them by name.
@@ -490,7 +506,11 @@ pub(crate) struct Ctx<'g> {
     /// Shared pieces, where the page being rendered can use them.
     frag: Option<&'g Fragments>,
     /// The pieces this page's context names by marker.
-    pieces: Arc<Pieces>,
+    pieces: Arc<Pieces<'g>>,
+    /// Lists of entries this page renders itself are rendered as the page
+    /// is written, a batch at a time ([`Piece::Later`]): for the pages as
+    /// large as the dossier.
+    later: bool,
 }
 
 /// Pieces of HTML rendered apart (timeline entries, disagreements) that a
@@ -499,22 +519,38 @@ pub(crate) struct Ctx<'g> {
 /// rendering ([`PageHtml::parts`]). A page of thousands of entries costs one
 /// copy of each, not three.
 #[derive(Default)]
-pub(crate) struct Pieces {
-    list: std::sync::Mutex<Vec<Piece>>,
+pub(crate) struct Pieces<'g> {
+    list: std::sync::Mutex<Vec<Piece<'g>>>,
 }
 
-pub(crate) enum Piece {
+pub(crate) enum Piece<'g> {
     Shared(Arc<str>),
     Own(String),
+    /// Rendered into the buffer only when the page is written, with the
+    /// pieces around it, a batch at a time ([`PageHtml::write_to`]).
+    Later(Box<LaterPiece<'g>>),
 }
 
-impl Piece {
+type LaterPiece<'g> = dyn Fn(&mut Vec<u8>) -> Result<(), tera::Error> + Send + Sync + 'g;
+
+/// Pieces rendered later are rendered this many at a time (in parallel),
+/// written, and let go.
+const LATER_BATCH: usize = 256;
+
+impl Piece<'_> {
     fn as_str(&self) -> &str {
         match self {
             Piece::Shared(s) => s,
             Piece::Own(s) => s,
+            Piece::Later(_) => unreachable!("pieces rendered later are written by PageHtml::write_to"),
         }
     }
+}
+
+/// One run of a page: text of its own, or the piece a marker stands for.
+enum Run<'p, 'g> {
+    Text(&'p str),
+    Piece(&'p Piece<'g>),
 }
 
 /// Markers are `U+FDD0 <nonce>:<n> U+FDD1`: noncharacters around a number
@@ -529,30 +565,30 @@ fn nonce() -> u64 {
     *NONCE
 }
 
-impl Pieces {
+impl<'g> Pieces<'g> {
     /// Keeps `p`; returns the marker that stands for it.
-    fn add(&self, p: Piece) -> String {
+    fn add(&self, p: Piece<'g>) -> String {
         let mut list = self.list.lock().unwrap_or_else(|e| e.into_inner());
         list.push(p);
         format!("{OPEN}{}:{}{CLOSE}", nonce(), list.len() - 1)
     }
 
-    fn take(&self) -> Vec<Piece> {
+    fn take(&self) -> Vec<Piece<'g>> {
         std::mem::take(&mut *self.list.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
 /// A rendered page: Tera's output, and the pieces its markers stand for.
-pub(crate) struct PageHtml {
+pub(crate) struct PageHtml<'g> {
     html: String,
-    pieces: Vec<Piece>,
+    pieces: Vec<Piece<'g>>,
 }
 
-impl PageHtml {
+impl<'g> PageHtml<'g> {
     /// The page, in order: runs of `html` between markers, and pieces.
-    fn parts(&self) -> Vec<&str> {
+    fn runs(&self) -> Vec<Run<'_, 'g>> {
         if self.pieces.is_empty() {
-            return vec![&self.html];
+            return vec![Run::Text(&self.html)];
         }
         let prefix = format!("{OPEN}{}:", nonce());
         let mut out = vec![];
@@ -563,8 +599,8 @@ impl PageHtml {
             let piece = after.find(CLOSE).and_then(|end| Some((after[..end].parse::<usize>().ok()?, end)));
             match piece.and_then(|(n, end)| self.pieces.get(n).map(|p| (p, end))) {
                 Some((p, end)) => {
-                    out.push(&rest[..at]);
-                    out.push(p.as_str());
+                    out.push(Run::Text(&rest[..at]));
+                    out.push(Run::Piece(p));
                     rest = &after[end + CLOSE.len_utf8()..];
                     plain = 0;
                 }
@@ -572,16 +608,99 @@ impl PageHtml {
                 None => plain = at + prefix.len(),
             }
         }
-        out.push(rest);
-        out.retain(|p| !p.is_empty());
+        out.push(Run::Text(rest));
+        out.retain(|r| !matches!(r, Run::Text("")));
         out
     }
 
-    fn into_string(self) -> String {
-        if self.pieces.is_empty() {
-            return self.html;
+    /// Whether some pieces are rendered only as the page is written.
+    fn has_later(&self) -> bool {
+        self.pieces.iter().any(|p| matches!(p, Piece::Later(_)))
+    }
+
+    /// The page, in order, as text (no piece of it rendered later).
+    fn parts(&self) -> Vec<&str> {
+        self.runs()
+            .into_iter()
+            .map(|r| match r {
+                Run::Text(t) => t,
+                Run::Piece(p) => p.as_str(),
+            })
+            .collect()
+    }
+
+    /// Hands the page to `write` a run at a time, rendering the pieces
+    /// that wait to be ([`Piece::Later`]) a batch at a time, in parallel:
+    /// what is held at once is one batch, not the page. Returns the bytes
+    /// written; a template's error stops it (in `error`, the write failing).
+    fn write_to(
+        &self,
+        write: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+        error: &mut Option<tera::Error>,
+    ) -> std::io::Result<u64> {
+        let runs = self.runs();
+        let later: Vec<&LaterPiece> = runs
+            .iter()
+            .filter_map(|r| match r {
+                Run::Piece(Piece::Later(f)) => Some(&**f),
+                _ => None,
+            })
+            .collect();
+        let (mut next, mut batch) = (0, std::collections::VecDeque::new());
+        let mut bytes = 0u64;
+        for r in &runs {
+            let text = match r {
+                Run::Text(t) => t.as_bytes(),
+                Run::Piece(Piece::Later(_)) => {
+                    if batch.is_empty() {
+                        let end = (next + LATER_BATCH).min(later.len());
+                        let made: Result<Vec<Vec<u8>>, tera::Error> = later[next..end]
+                            .par_iter()
+                            .map(|f| {
+                                let mut buf = vec![];
+                                f(&mut buf).map(|()| buf)
+                            })
+                            .collect();
+                        next = end;
+                        match made {
+                            Ok(made) => batch.extend(made),
+                            Err(e) => {
+                                *error = Some(e);
+                                return Err(std::io::Error::other("a template failed"));
+                            }
+                        }
+                    }
+                    let piece = batch.pop_front().expect("a batch is made for each piece");
+                    write(&piece)?;
+                    bytes += piece.len() as u64;
+                    continue;
+                }
+                Run::Piece(p) => p.as_str().as_bytes(),
+            };
+            write(text)?;
+            bytes += text.len() as u64;
         }
-        self.parts().concat()
+        Ok(bytes)
+    }
+
+    fn into_string(self) -> Result<String, tera::Error> {
+        if self.pieces.is_empty() {
+            return Ok(self.html);
+        }
+        let mut out = vec![];
+        let mut error = None;
+        let written = self.write_to(
+            &mut |run| {
+                out.extend_from_slice(run);
+                Ok(())
+            },
+            &mut error,
+        );
+        match (written, error) {
+            (_, Some(e)) => Err(e),
+            (Ok(_), None) => Ok(String::from_utf8(out).expect("pages and pieces are text")),
+            (Err(e), None) => unreachable!("writing to memory does not fail: {e}"),
+        }
     }
 }
 
@@ -591,7 +710,7 @@ impl<'g> Ctx<'g> {
     }
 
     pub(crate) fn with_links(g: &'g SiteGraph, links: Links) -> Self {
-        Ctx { g, links, frag: None, pieces: Arc::default() }
+        Ctx { g, links, frag: None, pieces: Arc::default(), later: false }
     }
 
     /// A site page path, as seen from the current document.
@@ -880,13 +999,56 @@ impl<'g> Ctx<'g> {
         Ok(())
     }
 
+    /// [`Ctx::discrepancies`], each rendered only as the page is written.
+    fn discrepancies_later(&self, ctx: &mut Context, tera: &'g Tera, root: &str, heading: &str) {
+        let (g, with) = (self.g, Arc::new((self.links.clone(), root.to_string(), heading.to_string())));
+        let list: Vec<EntryHtml> = (0..g.discrepancies.len())
+            .map(|d| {
+                let with = with.clone();
+                let piece = move |buf: &mut Vec<u8>| {
+                    let (links, root, heading) = &*with;
+                    let mut ctx = Context::new();
+                    ctx.insert("d", &Ctx::with_links(g, links.clone()).discrepancy(d));
+                    ctx.insert("root", root);
+                    ctx.insert("heading", heading);
+                    tera.render_to("discrepancy.html", &ctx, buf)
+                };
+                EntryHtml { html: self.pieces.add(Piece::Later(Box::new(piece))) }
+            })
+            .collect();
+        ctx.insert("discrepancies", &list);
+    }
+
+    /// Timeline entries of `events` for a page at `root` listing them with
+    /// `ids`, each rendered only as the page is written: their markers.
+    fn entries_later(&self, tera: &'g Tera, root: &str, ids: &str, events: &[usize]) -> Vec<String> {
+        let (g, with) = (self.g, Arc::new((self.links.clone(), root.to_string(), ids.to_string())));
+        // An entry that links to the main timeline shows a few of its reports.
+        let cap = if ids.is_empty() { usize::MAX } else { ENTRY_REPORTS };
+        events
+            .iter()
+            .map(|&e| {
+                let with = with.clone();
+                let piece = move |buf: &mut Vec<u8>| {
+                    let (links, root, ids) = &*with;
+                    let mut ctx = Context::new();
+                    ctx.insert("e", &Ctx::with_links(g, links.clone()).event_capped(e, cap));
+                    ctx.insert("root", root);
+                    ctx.insert("ids", ids);
+                    tera.render_to("event.html", &ctx, buf)
+                };
+                self.pieces.add(Piece::Later(Box::new(piece)))
+            })
+            .collect()
+    }
+
     /// Puts the timeline of `events` into `ctx` as `years`, for a page at
     /// `root` whose template lists it with `ids`: entries rendered once
     /// beforehand when this page can share them, now otherwise.
     fn timeline(
         &self,
         ctx: &mut Context,
-        tera: &Tera,
+        tera: &'g Tera,
         (root, ids): (&str, &str),
         events: impl IntoIterator<Item = usize>,
     ) -> Result<(), tera::Error> {
@@ -898,6 +1060,7 @@ impl<'g> Ctx<'g> {
         };
         let html: Vec<String> = match shared {
             Some(shared) => events.iter().map(|&e| self.pieces.add(Piece::Shared(shared[e].clone()))).collect(),
+            None if self.later => self.entries_later(tera, root, ids, &events),
             None => {
                 self.entries(tera, root, ids, &events)?.into_iter().map(|h| self.pieces.add(Piece::Own(h))).collect()
             }
@@ -1071,7 +1234,7 @@ pub fn root_of(path: &str) -> String {
     "../".repeat(path.matches('/').count())
 }
 
-fn fill(ctx: &mut Context, tera: &Tera, c: &Ctx, page: &Page, root: &str) -> Result<(), tera::Error> {
+fn fill<'g>(ctx: &mut Context, tera: &'g Tera, c: &Ctx<'g>, page: &Page, root: &str) -> Result<(), tera::Error> {
     let g = c.g;
     match *page {
         Page::Home => {
@@ -1364,12 +1527,19 @@ fn original_path(original: &str) -> String {
     }
 }
 
-fn fill_print(ctx: &mut Context, tera: &Tera, g: &SiteGraph, pieces: Arc<Pieces>) -> Result<(), tera::Error> {
+fn fill_print<'g>(
+    ctx: &mut Context,
+    tera: &'g Tera,
+    g: &'g SiteGraph,
+    pieces: Arc<Pieces<'g>>,
+) -> Result<(), tera::Error> {
     let root = "../";
     let full = g.articles.len() <= PRINT_FULL_TEXT_MAX;
     let mut c = Ctx::with_links(g, Links::Print { root: root.into(), full });
-    // Its pieces are spliced into the page with the page's own.
+    // Its pieces are spliced into the page with the page's own; its
+    // timeline and disagreements are rendered as it is written.
     c.pieces = pieces;
+    c.later = true;
     // Views borrowing from the graph, serialised once into the context
     // (not built as JSON first and copied again: this is the largest page).
     #[derive(Serialize)]
@@ -1428,7 +1598,7 @@ fn fill_print(ctx: &mut Context, tera: &Tera, g: &SiteGraph, pieces: Arc<Pieces>
     ctx.insert("topics", &topics);
     // The template lists the timeline with root "" and ids "": in-page.
     c.timeline(ctx, tera, ("", ""), 0..g.events.len())?;
-    c.discrepancies(ctx, tera, "", "h3")?;
+    c.discrepancies_later(ctx, tera, "", "h3");
     ctx.insert("sources", &sources);
     ctx.insert("full_text", &full);
     ctx.insert("full_text_max", &PRINT_FULL_TEXT_MAX);
@@ -1569,7 +1739,12 @@ pub struct TemplateCost {
 }
 
 /// Renders one page (its context filled in, then its template).
-fn render_page(g: &SiteGraph, tera: &Tera, frag: &Fragments, page: &Page) -> (String, Result<PageHtml, RenderError>) {
+fn render_page<'g>(
+    g: &'g SiteGraph,
+    tera: &'g Tera,
+    frag: &'g Fragments,
+    page: &Page,
+) -> (String, Result<PageHtml<'g>, RenderError>) {
     let mut c = Ctx::new(g);
     c.frag = Some(frag);
     let site = SiteView {
@@ -1662,7 +1837,14 @@ pub fn render_path(
     path: &str,
 ) -> Option<Result<Vec<u8>, RenderError>> {
     if let Some(page) = index.pages.get(path) {
-        return Some(render_page(g, tera, frag, page).1.map(|p| p.into_string().into_bytes()));
+        let (path, html) = render_page(g, tera, frag, page);
+        return Some(html.and_then(|p| {
+            p.into_string().map(String::into_bytes).map_err(|e| RenderError::Template {
+                template: page.template().into(),
+                page: path,
+                message: tera_message(&e),
+            })
+        }));
     }
     if path == SEARCH_INDEX {
         return Some(Ok(crate::search::index_js(g).into_bytes()));
@@ -1712,6 +1894,23 @@ pub fn render_all_with(
             cost.bytes += bytes;
         };
         match rendered {
+            Ok(html) if html.has_later() => {
+                let (mut error, mut bytes) = (None, 0);
+                let written = sink.write_stream(&path, &mut |w| {
+                    bytes = html.write_to(w, &mut error)?;
+                    Ok(())
+                });
+                record(bytes);
+                match (written, error) {
+                    (_, Some(e)) => Some(RenderError::Template {
+                        template: page.template().into(),
+                        page: path,
+                        message: tera_message(&e),
+                    }),
+                    (Err(source), None) => Some(RenderError::Write { path, source }),
+                    (Ok(()), None) => None,
+                }
+            }
             Ok(html) => {
                 let parts = html.parts();
                 record(parts.iter().map(|p| p.len() as u64).sum());
@@ -1854,12 +2053,12 @@ mod pieces_tests {
         let forged = format!("{OPEN}1:0{CLOSE}");
         let html = format!("<ol>{a}{b}{a}</ol><p>{forged}</p>");
         assert_eq!(
-            PageHtml { html, pieces: p.take() }.into_string(),
+            PageHtml { html, pieces: p.take() }.into_string().unwrap(),
             format!("<ol><li>a</li><li>b</li><li>a</li></ol><p>{forged}</p>")
         );
         // An index it does not hold stays too.
         let unknown = format!("{OPEN}{}:9{CLOSE}", nonce());
-        assert_eq!(PageHtml { html: unknown.clone(), pieces: p.take() }.into_string(), unknown);
+        assert_eq!(PageHtml { html: unknown.clone(), pieces: p.take() }.into_string().unwrap(), unknown);
     }
 
     #[test]
@@ -1870,9 +2069,72 @@ mod pieces_tests {
         let forged = format!("{OPEN}1:0{CLOSE}");
         let page = PageHtml { html: format!("{a}<ol>{b}{forged}{a}</ol>"), pieces: p.take() };
         assert_eq!(page.parts(), vec!["<li>a</li>", "<ol>", "<li>b</li>", forged.as_str(), "<li>a</li>", "</ol>"]);
-        assert_eq!(page.into_string(), format!("<li>a</li><ol><li>b</li>{forged}<li>a</li></ol>"));
+        assert_eq!(page.into_string().unwrap(), format!("<li>a</li><ol><li>b</li>{forged}<li>a</li></ol>"));
         // A page without pieces is one run, as rendered.
         let plain = PageHtml { html: "<p>x</p>".into(), pieces: vec![] };
         assert_eq!(plain.parts(), vec!["<p>x</p>"]);
+    }
+
+    #[test]
+    fn pieces_rendered_later_are_written_in_order_a_batch_at_a_time() {
+        let p = Pieces::default();
+        let n = LATER_BATCH * 2 + 3;
+        let made = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut html = String::from("<ol>");
+        for i in 0..n {
+            let made = made.clone();
+            let piece = move |buf: &mut Vec<u8>| {
+                made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                buf.extend_from_slice(format!("<li>{i}</li>").as_bytes());
+                Ok(())
+            };
+            html.push_str(&p.add(Piece::Later(Box::new(piece))));
+            if i % 100 == 0 {
+                html.push_str(&p.add(Piece::Own("<hr>".into())));
+            }
+        }
+        html.push_str("</ol>");
+        let page = PageHtml { html, pieces: p.take() };
+        assert!(page.has_later());
+        assert_eq!(made.load(std::sync::atomic::Ordering::Relaxed), 0, "nothing is rendered before it is written");
+        // Written a run at a time: the first batch is rendered before the
+        // first run after the page's own text, the rest only as needed.
+        let mut runs: Vec<String> = vec![];
+        let mut made_at_second_run = None;
+        let mut error = None;
+        let bytes = page
+            .write_to(
+                &mut |run| {
+                    if runs.len() == 2 {
+                        made_at_second_run = Some(made.load(std::sync::atomic::Ordering::Relaxed));
+                    }
+                    runs.push(String::from_utf8(run.to_vec()).unwrap());
+                    Ok(())
+                },
+                &mut error,
+            )
+            .unwrap();
+        assert!(error.is_none());
+        assert_eq!(made_at_second_run, Some(LATER_BATCH));
+        let expected: String = std::iter::once("<ol>".to_string())
+            .chain((0..n).map(|i| format!("<li>{i}</li>{}", if i % 100 == 0 { "<hr>" } else { "" })))
+            .chain(std::iter::once("</ol>".to_string()))
+            .collect();
+        assert_eq!(runs.concat(), expected);
+        assert_eq!(bytes as usize, expected.len());
+        assert_eq!(page.into_string().unwrap(), expected);
+    }
+
+    #[test]
+    fn a_template_error_in_a_piece_rendered_later_stops_the_page_with_it() {
+        let p = Pieces::default();
+        let ok = p.add(Piece::Own("<p>before</p>".into()));
+        let bad = p.add(Piece::Later(Box::new(|_: &mut Vec<u8>| Err(tera::Error::message("no such field")))));
+        let page = PageHtml { html: format!("{ok}{bad}<p>after</p>"), pieces: p.take() };
+        let mut error = None;
+        let written = page.write_to(&mut |_| Ok(()), &mut error);
+        assert!(written.is_err());
+        assert!(error.unwrap().to_string().contains("no such field"));
+        assert!(page.into_string().unwrap_err().to_string().contains("no such field"));
     }
 }
