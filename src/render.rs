@@ -1442,7 +1442,7 @@ fn fill<'g>(ctx: &mut Context, tera: &'g Tera, c: &Ctx<'g>, page: &Page, root: &
         }
         Page::Discrepancies => c.discrepancies(ctx, tera, root, "h2")?,
         Page::Search | Page::NotFound => {}
-        Page::Print => fill_print(ctx, tera, g, c.pieces.clone())?,
+        Page::Print => fill_print(ctx, tera, c, c.pieces.clone())?,
         Page::Briefings => {
             let list: Vec<_> = g
                 .config
@@ -1530,9 +1530,10 @@ fn original_path(original: &str) -> String {
 fn fill_print<'g>(
     ctx: &mut Context,
     tera: &'g Tera,
-    g: &'g SiteGraph,
+    site: &Ctx<'g>,
     pieces: Arc<Pieces<'g>>,
 ) -> Result<(), tera::Error> {
+    let g = site.g;
     let root = "../";
     let full = g.articles.len() <= PRINT_FULL_TEXT_MAX;
     let mut c = Ctx::with_links(g, Links::Print { root: root.into(), full });
@@ -1559,9 +1560,10 @@ fn fill_print<'g>(
         original_path: String,
         content: String,
     }
-    // Each source's card once (in print's links), shared by the topics and
-    // the sources that list it.
-    let cards: Vec<tera::Value> = (0..g.articles.len()).into_par_iter().map(|a| c.source(a)).collect();
+    // Each source's card as the site has it (made once per build), shared
+    // by the topics and the sources that list it: the template links to a
+    // source in the page by its slug (`#s-<slug>`).
+    let cards: Vec<tera::Value> = (0..g.articles.len()).into_par_iter().map(|a| site.source(a)).collect();
     let topics: Vec<PrintTopic> = (0..g.topics.len())
         .map(|t| {
             let mut arts = g.topic_articles[t].clone();
