@@ -9,9 +9,9 @@ use crate::graph::SiteGraph;
 // written from a `serde_json::Value`, whose maps sort them).
 #[derive(Serialize)]
 struct ExportReport<'a> {
-    claims: &'a std::collections::BTreeMap<String, String>,
+    claims: &'a crate::frontmatter::Named<String>,
     date: String,
-    figures: &'a std::collections::BTreeMap<String, f64>,
+    figures: &'a crate::frontmatter::Named<f64>,
     planned: bool,
     published: String,
     publisher: &'a str,
