@@ -398,10 +398,9 @@ pub fn compile_article(mut art: Article, cat: &Catalogue) -> (Unit, UnitTimes) {
     // Kept until the index is written: at their length, not their capacity.
     search.0.shrink_to_fit();
     search.1.shrink_to_fit();
-    for p in &mut r.paragraphs {
-        p.text = String::new();
-    }
-    r.paragraphs.shrink_to_fit();
+    // Only their count is used from here on (headings are in the HTML).
+    r.paragraphs = vec![];
+    r.headings = vec![];
     let card = Arc::new(CardText {
         path: format!("sources/{}/index.html", art.slug),
         date: art.published.to_string(),

@@ -1328,7 +1328,7 @@ fn fill<'g>(ctx: &mut Context, tera: &'g Tera, c: &Ctx<'g>, page: &Page, root: &
             );
             ctx.insert("url", &art.url);
             ctx.insert("content", &g.article_html(a));
-            ctx.insert("paragraphs", &r.paragraphs.len());
+            ctx.insert("paragraphs", &r.paragraph_count);
             ctx.insert("topics", &g.article_topics[a].iter().map(|&t| c.topic(t)).collect::<Vec<_>>());
             ctx.insert("entities", &g.article_entities[a].iter().map(|&e| c.entity(e)).collect::<Vec<_>>());
             ctx.insert("events", &events);

@@ -19,6 +19,8 @@ use highlight::escape;
 pub struct Rendered {
     pub html: String,
     pub paragraphs: Vec<Paragraph>,
+    /// How many paragraphs there are (`paragraphs` may be let go once used).
+    pub paragraph_count: usize,
     pub headings: Vec<Heading>,
     pub mentions: Vec<Mention>,
 }
@@ -354,6 +356,7 @@ pub fn render(body: &str, opts: &RenderOptions) -> Rendered {
         html = sanitize(&html);
     }
     out.html = html;
+    out.paragraph_count = out.paragraphs.len();
     out
 }
 
