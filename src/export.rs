@@ -150,23 +150,59 @@ fn sitemap(g: &SiteGraph, base: &str) -> String {
 
 /// Every export and hosting file: (path, bytes).
 pub fn files(g: &SiteGraph) -> Vec<(String, Vec<u8>)> {
-    let mut out = vec![];
+    let sink = crate::output::MemorySink::default();
+    // Writing to memory fails only on a path outside the site: none here.
+    write(g, &sink, &mut |path, r| {
+        r.unwrap_or_else(|e| panic!("{path}: {e}"));
+    });
+    sink.into_files().into_iter().collect()
+}
+
+/// Writes every export into `sink`, each as soon as it is made (the
+/// timeline's JSON streamed, never held whole), telling `done` each file's
+/// path and size or why it could not be written.
+pub fn write(g: &SiteGraph, sink: &dyn crate::render::Sink, done: &mut dyn FnMut(&str, std::io::Result<u64>)) {
     // Written from borrowing views: no `Value` of the whole timeline first.
-    let json = serde_json::to_string_pretty(&Export { events: events(g), title: &g.config.title }).expect("json");
-    out.push(("data/timeline.json".into(), json.into_bytes()));
-    out.push(("data/timeline.csv".into(), csv(g)));
-    out.push((".nojekyll".into(), vec![]));
-    out.extend(feeds(g));
+    let mut bytes = 0u64;
+    let json = sink.write_stream("data/timeline.json", &mut |w| {
+        let mut out = Stream { write: w, bytes: &mut bytes };
+        serde_json::to_writer_pretty(&mut out, &Export { events: events(g), title: &g.config.title })
+            .map_err(std::io::Error::from)
+    });
+    done("data/timeline.json", json.map(|()| bytes));
+    let mut put = |path: &str, bytes: Vec<u8>| done(path, sink.write(path, &bytes).map(|()| bytes.len() as u64));
+    put("data/timeline.csv", csv(g));
+    put(".nojekyll", vec![]);
+    for (path, bytes) in feeds(g) {
+        put(&path, bytes);
+    }
     let mut robots = String::from("User-agent: *\nAllow: /\n");
     if let Some(base) = &g.config.site_url {
         robots.push_str(&format!("Sitemap: {base}sitemap.xml\n"));
-        out.push(("sitemap.xml".into(), sitemap(g, base).into_bytes()));
+        put("sitemap.xml", sitemap(g, base).into_bytes());
     }
-    out.push(("robots.txt".into(), robots.into_bytes()));
+    put("robots.txt", robots.into_bytes());
     if let Some(c) = &g.config.cname {
-        out.push(("CNAME".into(), format!("{c}\n").into_bytes()));
+        put("CNAME", format!("{c}\n").into_bytes());
     }
-    out
+}
+
+/// An `io::Write` onto a [`crate::render::Sink::write_stream`] run, counting.
+struct Stream<'a, 'b> {
+    write: &'a mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    bytes: &'b mut u64,
+}
+
+impl std::io::Write for Stream<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        (self.write)(buf)?;
+        *self.bytes += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// An Atom feed of `articles` (newest first), with ids and links made

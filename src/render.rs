@@ -1939,15 +1939,17 @@ pub fn render_all_with(
         let search =
             TemplateCost { template: "(search index)", pages: 1, time: t.elapsed(), bytes: index.len() as u64 };
         write_all(vec![(SEARCH_INDEX.to_string(), index)], &mut errors);
+        // (Their time is the time to make and write them.)
         let t = std::time::Instant::now();
-        let exports = crate::export::files(g);
-        let export = TemplateCost {
-            template: "(exports)",
-            pages: exports.len(),
-            time: t.elapsed(),
-            bytes: exports.iter().map(|(_, b)| b.len() as u64).sum(),
-        };
-        write_all(exports, &mut errors);
+        let mut export = TemplateCost { template: "(exports)", pages: 0, time: Default::default(), bytes: 0 };
+        crate::export::write(g, sink, &mut |path, written| match written {
+            Ok(n) => {
+                export.pages += 1;
+                export.bytes += n;
+            }
+            Err(source) => errors.push(RenderError::Write { path: path.to_string(), source }),
+        });
+        export.time = t.elapsed();
         (errors, [search, export])
     };
     let (mut errors, (heavy_errors, generated_costs)) = rayon::join(
