@@ -85,6 +85,7 @@ def main():
     hugo = hugo_bin()
     print(f"machine: {os.cpu_count()} cores; corpus under {shm()}; hugo: {hugo or 'not installed'}; median of {RUNS} runs")
     print(f"{'tool':8} {'N':>7} {'where':9} {'wall':>10} {'cpu':>10} {'pages/s':>9} {'peak':>13}")
+    walls = {}
     for n in sizes:
         base, src = corpus(n)
         out = os.path.join(base, "out")
@@ -137,6 +138,11 @@ def main():
                 hwall, hcpu, hrss = (statistics.median(t[i] for t in theirs) for i in range(3))
                 row("hugo", n, "RAM", hwall, hcpu, hrss, hugo_pages)
                 print(f"         dossier/hugo wall: {wall / hwall:.2f} (target: at most 0.25)")
+        # Growth: each size against the one ten times smaller, when both ran.
+        walls[n] = wall
+        if n // 10 in walls:
+            print(f"         {n:,} articles took {wall / walls[n // 10]:.1f}x the {n // 10:,}-article wall time "
+                  f"(target: at most 11x from 10,000 to 100,000)")
 
 
 if __name__ == "__main__":
