@@ -3,6 +3,9 @@
 
     bench/serve.py [N ...]        (default: 10000)
     EDITS=20 bench/serve.py 1000  edits per corpus (default 10)
+    PAUSE=3 bench/serve.py        seconds of quiet before each edit (default: until
+                                  reloads stop, about half a second), as a person
+                                  who saves every few seconds
     DOSSIER=path/to/dossier ...   another binary (e.g. a baseline build)
 
 The binary is used as it is (build it first). The corpus is generate.py's,
@@ -39,6 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BIN = os.environ.get("DOSSIER") or os.path.join(ROOT, "target", "release", "dossier")
 EDITS = int(os.environ.get("EDITS", "10"))
+PAUSE = float(os.environ.get("PAUSE", "0"))
 PAGE_TIMEOUT = 120.0  # for the edited page (a full rebuild at 100,000 takes minutes)
 LIST_TIMEOUT = 10.0  # for each list page, once the edited page is fresh
 
@@ -159,6 +163,7 @@ def check(client, root, n, i, reloads, failures, notes):
     cap = time.perf_counter() + 1.5 * quiet
     while time.perf_counter() - max([t0] + reloads[seen:]) < quiet and time.perf_counter() < cap:
         time.sleep(0.02)
+    time.sleep(PAUSE)
     return name, kind, in_place, (sse, shown - t0, fresh and fresh - t0, len(reloads) - seen)
 
 

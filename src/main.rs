@@ -18,10 +18,16 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// 10,000-article build in the kernel's `clear_page`). Keeping them for a
 /// second does not raise the peak (that is what is live at once) and cut
 /// the build's system time by two thirds.
-fn tune_allocator() {
+fn tune_allocator(purge_delay_ms: std::ffi::c_long) {
     // SAFETY: sets an integer option; mimalloc allows it at any time.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, purge_delay_ms) };
 }
+
+/// `serve` relinks and renders after each edit, seconds apart: what it
+/// freed in between would have gone back to the system and be faulted and
+/// zeroed again at the next edit. A server keeps it (-1: never purge); its
+/// memory stays at its largest edit's.
+const SERVE_PURGE_DELAY: std::ffi::c_long = -1;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -138,8 +144,8 @@ fn report(failure: Failure) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    tune_allocator();
     let cli = Cli::parse();
+    tune_allocator(if matches!(cli.command, Command::Serve { .. }) { SERVE_PURGE_DELAY } else { 1000 });
     match cli.command {
         Command::Build { out, timings } => {
             let started = Instant::now();
