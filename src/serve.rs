@@ -510,6 +510,12 @@ pub fn serve(root: &Path, port: u16, on_ready: impl FnOnce(SocketAddr, &str)) ->
         let root = root.clone();
         let content_dir = content_dir.clone();
         std::thread::spawn(move || {
+            // One relink of nothing, let go: the memory an edit needs is
+            // then this thread's already (the allocator keeps it, see
+            // `main`), not taken fresh from the system by the first edit.
+            if let Some(l) = &live {
+                drop(l.edit(&root, &[]));
+            }
             let mut generation = 0u64;
             let mut unapplied: Vec<PathBuf> = vec![];
             let mut needs_full = live.is_none();
