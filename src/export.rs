@@ -165,9 +165,11 @@ pub fn write(g: &SiteGraph, sink: &dyn crate::render::Sink, done: &mut dyn FnMut
     // Written from borrowing views: no `Value` of the whole timeline first.
     let mut bytes = 0u64;
     let json = sink.write_stream("data/timeline.json", &mut |w| {
-        let mut out = Stream { write: w, bytes: &mut bytes };
+        // The serialiser writes a token at a time: handed on 64 KiB at a time.
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, Stream { write: w, bytes: &mut bytes });
         serde_json::to_writer_pretty(&mut out, &Export { events: events(g), title: &g.config.title })
-            .map_err(std::io::Error::from)
+            .map_err(std::io::Error::from)?;
+        std::io::Write::flush(&mut out)
     });
     done("data/timeline.json", json.map(|()| bytes));
     let mut put = |path: &str, bytes: Vec<u8>| done(path, sink.write(path, &bytes).map(|()| bytes.len() as u64));

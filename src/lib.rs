@@ -415,14 +415,26 @@ impl Sink for Counting<'_> {
         r
     }
 
-    /// (The time of a page written this way includes rendering the pieces
-    /// it renders as it is written.)
+    /// The time writing, not the time making what is written (the pieces a
+    /// page renders as it is written): the sink's time around the runs and
+    /// in them.
     fn write_stream(&self, path: &str, produce: &mut render::Produce) -> std::io::Result<()> {
         let n = self.n.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         (self.progress)(n);
-        let t = Instant::now();
-        let r = self.inner.write_stream(path, produce);
-        self.write_ns.fetch_add(t.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
+        let (t, mut making, mut writing) = (Instant::now(), Duration::ZERO, Duration::ZERO);
+        let r = self.inner.write_stream(path, &mut |write| {
+            let started = Instant::now();
+            let r = produce(&mut |run| {
+                let t = Instant::now();
+                let r = write(run);
+                writing += t.elapsed();
+                r
+            });
+            making += started.elapsed();
+            r
+        });
+        let spent = t.elapsed().saturating_sub(making) + writing;
+        self.write_ns.fetch_add(spent.as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
         r
     }
 }
