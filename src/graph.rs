@@ -71,13 +71,16 @@ pub struct Discrepancy {
     pub versions: Vec<(String, Vec<usize>)>,
 }
 
-/// A mention of an entity: the article, its paragraph, and which of the
-/// article's mentions (`mentions[article]`, which holds the sentence).
+/// A mention of an entity: the article, its paragraph, and where its
+/// sentence stands in the article's mentions (`mentions[article]`, see
+/// [`Mentions::text`]): found when linking, so that an entity page reads
+/// each of its hundreds of sentences in one step, not three.
 #[derive(Debug, Clone)]
 pub struct MentionRef {
     pub article: u32,
     pub paragraph: u32,
-    pub index: u32,
+    pub start: u32,
+    pub end: u32,
 }
 
 /// An article's mentions, compact: a quarter of a million at 10,000
@@ -139,11 +142,15 @@ impl Mentions {
         self.list.is_empty()
     }
 
-    /// The sentence mention `i` stands in.
-    pub fn sentence(&self, i: usize) -> &str {
+    /// Where the sentence of mention `i` stands, for [`Mentions::text`].
+    pub fn sentence_at(&self, i: usize) -> (u32, u32) {
         let s = self.list[i].sentence as usize;
-        let start = if s == 0 { 0 } else { self.ends[s - 1] as usize };
-        &self.text[start..self.ends[s] as usize]
+        (if s == 0 { 0 } else { self.ends[s - 1] }, self.ends[s])
+    }
+
+    /// The sentence that [`Mentions::sentence_at`] placed at `start..end`.
+    pub fn text(&self, start: u32, end: u32) -> &str {
+        &self.text[start as usize..end as usize]
     }
 }
 
@@ -527,11 +534,8 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
         let article_entities: Vec<Vec<usize>> = units.iter().map(|u| u.entities.clone()).collect();
         for (a, u) in units.iter().enumerate() {
             for (index, m) in u.mentions.iter().enumerate() {
-                entity_mentions[m.entity()].push(MentionRef {
-                    article: a as u32,
-                    paragraph: m.paragraph,
-                    index: index as u32,
-                });
+                let (start, end) = u.mentions.sentence_at(index);
+                entity_mentions[m.entity()].push(MentionRef { article: a as u32, paragraph: m.paragraph, start, end });
             }
         }
         let mut entity_articles = vec![vec![]; entities.len()];

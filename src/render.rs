@@ -1095,7 +1095,7 @@ impl<'g> Ctx<'g> {
             source: self.source(m.article as usize),
             cite: self.cite_path(m.article as usize, m.paragraph as usize),
             paragraph: m.paragraph as usize,
-            sentence: self.g.mentions[m.article as usize].sentence(m.index as usize),
+            sentence: self.g.mentions[m.article as usize].text(m.start, m.end),
         }
     }
 }
