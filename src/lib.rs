@@ -396,46 +396,55 @@ struct Counting<'a> {
     progress: &'a (dyn Fn(usize) + Sync),
 }
 
-impl Sink for Counting<'_> {
-    fn write(&self, path: &str, bytes: &[u8]) -> std::io::Result<()> {
+impl Counting<'_> {
+    /// Counts one file, tells `progress`, and adds the time `write` says it
+    /// spent writing.
+    fn file(&self, write: impl FnOnce() -> (std::io::Result<()>, Duration)) -> std::io::Result<()> {
         let n = self.n.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         (self.progress)(n);
-        let t = Instant::now();
-        let r = self.inner.write(path, bytes);
-        self.write_ns.fetch_add(t.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
+        let (r, spent) = write();
+        self.write_ns.fetch_add(spent.as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
         r
+    }
+}
+
+/// `f`'s result and how long it took.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let t = Instant::now();
+    let r = f();
+    (r, t.elapsed())
+}
+
+impl Sink for Counting<'_> {
+    fn write(&self, path: &str, bytes: &[u8]) -> std::io::Result<()> {
+        self.file(|| timed(|| self.inner.write(path, bytes)))
     }
 
     fn write_parts(&self, path: &str, parts: &[&str]) -> std::io::Result<()> {
-        let n = self.n.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        (self.progress)(n);
-        let t = Instant::now();
-        let r = self.inner.write_parts(path, parts);
-        self.write_ns.fetch_add(t.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
-        r
+        self.file(|| timed(|| self.inner.write_parts(path, parts)))
     }
 
     /// The time writing, not the time making what is written (the pieces a
     /// page renders as it is written): the sink's time around the runs and
     /// in them.
     fn write_stream(&self, path: &str, produce: &mut render::Produce) -> std::io::Result<()> {
-        let n = self.n.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        (self.progress)(n);
-        let (t, mut making, mut writing) = (Instant::now(), Duration::ZERO, Duration::ZERO);
-        let r = self.inner.write_stream(path, &mut |write| {
-            let started = Instant::now();
-            let r = produce(&mut |run| {
-                let t = Instant::now();
-                let r = write(run);
-                writing += t.elapsed();
-                r
+        self.file(|| {
+            let (mut making, mut writing) = (Duration::ZERO, Duration::ZERO);
+            let (r, all) = timed(|| {
+                self.inner.write_stream(path, &mut |write| {
+                    let (r, spent) = timed(|| {
+                        produce(&mut |run| {
+                            let (r, spent) = timed(|| write(run));
+                            writing += spent;
+                            r
+                        })
+                    });
+                    making += spent;
+                    r
+                })
             });
-            making += started.elapsed();
-            r
-        });
-        let spent = t.elapsed().saturating_sub(making) + writing;
-        self.write_ns.fetch_add(spent.as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
-        r
+            (r, all.saturating_sub(making) + writing)
+        })
     }
 }
 

@@ -353,18 +353,24 @@ const DEPTH_2: &str = "../../";
 impl Fragments {
     /// Renders every piece, in parallel, with what each template cost.
     pub fn render(g: &SiteGraph, tera: &Tera) -> Result<(Fragments, Vec<TemplateCost>), RenderError> {
-        let events: Vec<usize> = (0..g.events.len()).collect();
-        let articles: Vec<usize> = (0..g.articles.len()).collect();
-        Self::render_some(g, tera, &events, &articles, true)
+        Self::render_every(g, tera, true)
     }
 
     /// [`Fragments::render`] for one build: without the main timeline's
     /// entries, which only its page uses (it renders them itself, and lets
     /// them go once written). `serve` keeps them, to reuse after an edit.
     pub fn render_once(g: &SiteGraph, tera: &Tera) -> Result<(Fragments, Vec<TemplateCost>), RenderError> {
+        Self::render_every(g, tera, false)
+    }
+
+    fn render_every(
+        g: &SiteGraph,
+        tera: &Tera,
+        main_timeline: bool,
+    ) -> Result<(Fragments, Vec<TemplateCost>), RenderError> {
         let events: Vec<usize> = (0..g.events.len()).collect();
         let articles: Vec<usize> = (0..g.articles.len()).collect();
-        Self::render_some(g, tera, &events, &articles, false)
+        Self::render_some(g, tera, &events, &articles, main_timeline)
     }
 
     /// The pieces of `events` and `articles` only (others left empty).
@@ -649,7 +655,8 @@ impl<'g> PageHtml<'g> {
         let (mut next, mut batch) = (0, std::collections::VecDeque::new());
         let mut bytes = 0u64;
         for r in &runs {
-            let text = match r {
+            let made;
+            let run: &[u8] = match r {
                 Run::Text(t) => t.as_bytes(),
                 Run::Piece(Piece::Later(_)) => {
                     if batch.is_empty() {
@@ -670,15 +677,13 @@ impl<'g> PageHtml<'g> {
                             }
                         }
                     }
-                    let piece = batch.pop_front().expect("a batch is made for each piece");
-                    write(&piece)?;
-                    bytes += piece.len() as u64;
-                    continue;
+                    made = batch.pop_front().expect("a batch is made for each piece");
+                    &made
                 }
                 Run::Piece(p) => p.as_str().as_bytes(),
             };
-            write(text)?;
-            bytes += text.len() as u64;
+            write(run)?;
+            bytes += run.len() as u64;
         }
         Ok(bytes)
     }
@@ -1001,41 +1006,42 @@ impl<'g> Ctx<'g> {
 
     /// [`Ctx::discrepancies`], each rendered only as the page is written.
     fn discrepancies_later(&self, ctx: &mut Context, tera: &'g Tera, root: &str, heading: &str) {
-        let (g, with) = (self.g, Arc::new((self.links.clone(), root.to_string(), heading.to_string())));
-        let list: Vec<EntryHtml> = (0..g.discrepancies.len())
-            .map(|d| {
-                let with = with.clone();
-                let piece = move |buf: &mut Vec<u8>| {
-                    let (links, root, heading) = &*with;
-                    let mut ctx = Context::new();
-                    ctx.insert("d", &Ctx::with_links(g, links.clone()).discrepancy(d));
-                    ctx.insert("root", root);
-                    ctx.insert("heading", heading);
-                    tera.render_to("discrepancy.html", &ctx, buf)
-                };
-                EntryHtml { html: self.pieces.add(Piece::Later(Box::new(piece))) }
-            })
-            .collect();
-        ctx.insert("discrepancies", &list);
+        let all = 0..self.g.discrepancies.len();
+        let markers = self.pieces_later(
+            tera,
+            "discrepancy.html",
+            all,
+            ("d", |c, d| c.discrepancy(d)),
+            root,
+            ("heading", heading),
+        );
+        ctx.insert("discrepancies", &markers.into_iter().map(|html| EntryHtml { html }).collect::<Vec<_>>());
     }
 
-    /// Timeline entries of `events` for a page at `root` listing them with
-    /// `ids`, each rendered only as the page is written: their markers.
-    fn entries_later(&self, tera: &'g Tera, root: &str, ids: &str, events: &[usize]) -> Vec<String> {
-        let (g, with) = (self.g, Arc::new((self.links.clone(), root.to_string(), ids.to_string())));
-        // An entry that links to the main timeline shows a few of its reports.
-        let cap = if ids.is_empty() { usize::MAX } else { ENTRY_REPORTS };
-        events
-            .iter()
-            .map(|&e| {
+    /// Markers of pieces rendered only as the page is written: `template`
+    /// once per item, with the item's view (made by `view`, in this page's
+    /// links) as `name`, `root`, and one more text by name.
+    fn pieces_later<V: Serialize>(
+        &self,
+        tera: &'g Tera,
+        template: &'static str,
+        items: impl IntoIterator<Item = usize>,
+        (name, view): (&'static str, impl Fn(&Ctx<'g>, usize) -> V + Copy + Send + Sync + 'g),
+        root: &str,
+        (key, text): (&'static str, &str),
+    ) -> Vec<String> {
+        let (g, with) = (self.g, Arc::new((self.links.clone(), root.to_string(), text.to_string())));
+        items
+            .into_iter()
+            .map(|i| {
                 let with = with.clone();
                 let piece = move |buf: &mut Vec<u8>| {
-                    let (links, root, ids) = &*with;
+                    let (links, root, text) = &*with;
                     let mut ctx = Context::new();
-                    ctx.insert("e", &Ctx::with_links(g, links.clone()).event_capped(e, cap));
+                    ctx.insert(name, &view(&Ctx::with_links(g, links.clone()), i));
                     ctx.insert("root", root);
-                    ctx.insert("ids", ids);
-                    tera.render_to("event.html", &ctx, buf)
+                    ctx.insert(key, text);
+                    tera.render_to(template, &ctx, buf)
                 };
                 self.pieces.add(Piece::Later(Box::new(piece)))
             })
@@ -1060,7 +1066,12 @@ impl<'g> Ctx<'g> {
         };
         let html: Vec<String> = match shared {
             Some(shared) => events.iter().map(|&e| self.pieces.add(Piece::Shared(shared[e].clone()))).collect(),
-            None if self.later => self.entries_later(tera, root, ids, &events),
+            None if self.later => {
+                // An entry that links to the main timeline shows a few of its reports.
+                let cap = if ids.is_empty() { usize::MAX } else { ENTRY_REPORTS };
+                let view = move |c: &Ctx<'g>, e| c.event_capped(e, cap);
+                self.pieces_later(tera, "event.html", events.iter().copied(), ("e", view), root, ("ids", ids))
+            }
             None => {
                 self.entries(tera, root, ids, &events)?.into_iter().map(|h| self.pieces.add(Piece::Own(h))).collect()
             }
@@ -1442,7 +1453,7 @@ fn fill<'g>(ctx: &mut Context, tera: &'g Tera, c: &Ctx<'g>, page: &Page, root: &
         }
         Page::Discrepancies => c.discrepancies(ctx, tera, root, "h2")?,
         Page::Search | Page::NotFound => {}
-        Page::Print => fill_print(ctx, tera, c, c.pieces.clone())?,
+        Page::Print => fill_print(ctx, tera, c)?,
         Page::Briefings => {
             let list: Vec<_> = g
                 .config
@@ -1527,19 +1538,14 @@ fn original_path(original: &str) -> String {
     }
 }
 
-fn fill_print<'g>(
-    ctx: &mut Context,
-    tera: &'g Tera,
-    site: &Ctx<'g>,
-    pieces: Arc<Pieces<'g>>,
-) -> Result<(), tera::Error> {
+fn fill_print<'g>(ctx: &mut Context, tera: &'g Tera, site: &Ctx<'g>) -> Result<(), tera::Error> {
     let g = site.g;
     let root = "../";
     let full = g.articles.len() <= PRINT_FULL_TEXT_MAX;
     let mut c = Ctx::with_links(g, Links::Print { root: root.into(), full });
     // Its pieces are spliced into the page with the page's own; its
     // timeline and disagreements are rendered as it is written.
-    c.pieces = pieces;
+    c.pieces = site.pieces.clone();
     c.later = true;
     // Views borrowing from the graph, serialised once into the context
     // (not built as JSON first and copied again: this is the largest page).
