@@ -272,17 +272,24 @@ impl DiskSink {
     }
 
     fn write_parts(&self, path: &str, parts: &[&[u8]]) -> io::Result<()> {
-        use std::io::Write;
+        use std::io::{IoSlice, Write};
         let mut file = self.create(path)?;
         if let [one] = parts {
             return file.write_all(one);
         }
-        // Small runs between pieces are gathered; large ones go straight through.
-        let mut w = io::BufWriter::with_capacity(64 * 1024, file);
-        for p in parts {
-            w.write_all(p)?;
+        // One gathered write for the runs between pieces and the pieces, not
+        // a buffer to copy them into (the system takes at most 1,024 runs a
+        // call: a page of thousands of pieces takes a few).
+        let mut slices: Vec<IoSlice> = parts.iter().filter(|p| !p.is_empty()).map(|p| IoSlice::new(p)).collect();
+        let mut rest = &mut slices[..];
+        while !rest.is_empty() {
+            match file.write_vectored(rest) {
+                Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "failed to write the whole page")),
+                Ok(n) => IoSlice::advance_slices(&mut rest, n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
-        w.into_inner().map_err(io::IntoInnerError::into_error)?;
         Ok(())
     }
 }

@@ -334,6 +334,10 @@ pub struct Fragments {
     entries: Vec<Arc<str>>,
     /// Per event: its entry on the main timeline (anchored, reports open).
     timeline: Vec<Arc<str>>,
+    /// Per disagreement: as source pages show it (`discrepancy.html`, a
+    /// few reports per version): each is on the page of every source on
+    /// its event, about ten at 10,000 articles.
+    disagreements: Vec<Arc<str>>,
     /// Per article: the source in a line (`source_line.html`), for pages two
     /// levels deep: source pages list up to 30 others each.
     /// (A safe-string template value: shared, never copied into a page's context.)
@@ -370,15 +374,16 @@ impl Fragments {
     ) -> Result<(Fragments, Vec<TemplateCost>), RenderError> {
         let events: Vec<usize> = (0..g.events.len()).collect();
         let articles: Vec<usize> = (0..g.articles.len()).collect();
-        Self::render_some(g, tera, &events, &articles, main_timeline)
+        let discs: Vec<usize> = (0..g.discrepancies.len()).collect();
+        Self::render_some(g, tera, (&events, &articles, &discs), main_timeline)
     }
 
-    /// The pieces of `events` and `articles` only (others left empty).
+    /// The pieces of `events`, `articles` and disagreements `discs` only
+    /// (others left empty).
     fn render_some(
         g: &SiteGraph,
         tera: &Tera,
-        events: &[usize],
-        articles: &[usize],
+        (events, articles, discs): (&[usize], &[usize], &[usize]),
         main_timeline: bool,
     ) -> Result<(Fragments, Vec<TemplateCost>), RenderError> {
         let c = Ctx::new(g);
@@ -394,6 +399,19 @@ impl Fragments {
         } else {
             (vec![], std::time::Duration::ZERO)
         };
+        // Each disagreement as source pages show it.
+        let (disagreements, t4) = render_parts(
+            tera,
+            "discrepancy.html",
+            discs,
+            |ctx, d| {
+                ctx.insert("d", &c.discrepancy_capped(d, SOURCE_PAGE_REPORTS));
+                ctx.insert("root", DEPTH_2);
+                ctx.insert("heading", "h3");
+            },
+            shared,
+        )
+        .map_err(err("discrepancy.html", "(source pages' disagreements)"))?;
         // Made for `articles` only, the others left undefined (see `update`).
         let mut cards = vec![tera::Value::undefined(); g.articles.len()];
         for &a in articles {
@@ -424,6 +442,12 @@ impl Fragments {
                 time: t3,
                 bytes: lines.iter().map(|(n, _)| n).sum(),
             },
+            TemplateCost {
+                template: "discrepancy.html",
+                pages: disagreements.len(),
+                time: t4,
+                bytes: bytes(&disagreements),
+            },
         ];
         // Rendered pieces of `items` in place among `n`, the others `empty`.
         fn spread<T: Clone>(items: &[usize], rendered: Vec<T>, n: usize, empty: T) -> Vec<T> {
@@ -440,6 +464,7 @@ impl Fragments {
             Fragments {
                 entries: spread(events, entries, g.events.len(), Arc::from("")),
                 timeline: if main_timeline { spread(events, timeline, g.events.len(), Arc::from("")) } else { vec![] },
+                disagreements: spread(discs, disagreements, g.discrepancies.len(), Arc::from("")),
                 lines: spread(
                     articles,
                     lines.into_iter().map(|(_, v)| v).collect(),
@@ -485,13 +510,32 @@ impl Fragments {
                 dirty.contains(&new.articles[a].slug) || !old_article.contains_key(new.articles[a].slug.as_str())
             })
             .collect();
-        let (mut f, _) = Self::render_some(new, tera, &fresh_events, &fresh_articles, true)?;
-        let fresh_e: HashSet<usize> = fresh_events.into_iter().collect();
+        // A disagreement is known by its event and key; it is made again
+        // with its event.
+        let old_disc: HashMap<(&str, &str), usize> = old
+            .discrepancies
+            .iter()
+            .enumerate()
+            .map(|(i, d)| ((old.events[d.event].id.as_str(), d.key.as_str()), i))
+            .collect();
+        let fresh_e: HashSet<usize> = fresh_events.iter().copied().collect();
+        let kept_disc = |d: &Discrepancy| {
+            let key = (new.events[d.event].id.as_str(), d.key.as_str());
+            old_disc.get(&key).copied().filter(|_| !fresh_e.contains(&d.event))
+        };
+        let fresh_discs: Vec<usize> =
+            (0..new.discrepancies.len()).filter(|&d| kept_disc(&new.discrepancies[d]).is_none()).collect();
+        let (mut f, _) = Self::render_some(new, tera, (&fresh_events, &fresh_articles, &fresh_discs), true)?;
         for (e, ev) in new.events.iter().enumerate() {
             if !fresh_e.contains(&e) {
                 let o = old_event[ev.id.as_str()];
                 f.entries[e] = self.entries[o].clone();
                 f.timeline[e] = self.timeline[o].clone();
+            }
+        }
+        for (d, disc) in new.discrepancies.iter().enumerate() {
+            if let Some(o) = kept_disc(disc) {
+                f.disagreements[d] = self.disagreements[o].clone();
             }
         }
         let fresh_a: HashSet<usize> = fresh_articles.into_iter().collect();
@@ -1300,12 +1344,9 @@ fn fill<'g>(ctx: &mut Context, tera: &'g Tera, c: &Ctx<'g>, page: &Page, root: &
             others.sort_by_key(|(o, _)| g.newest_rank[*o]);
             let others_more = others.len().saturating_sub(SOURCE_PAGE_OTHERS);
             others.truncate(SOURCE_PAGE_OTHERS);
-            let mut discs = vec![];
-            for &e in &g.article_events[a] {
-                for &d in &g.events[e].discrepancies {
-                    discs.push(c.discrepancy_capped(d, SOURCE_PAGE_REPORTS));
-                }
-            }
+            // Each disagreement as rendered once for every source page, or here.
+            let discs: Vec<usize> =
+                g.article_events[a].iter().flat_map(|&e| g.events[e].discrepancies.iter().copied()).collect();
             let events: Vec<EventBrief> = g.article_events[a]
                 .iter()
                 .map(|&e| {
@@ -1344,7 +1385,16 @@ fn fill<'g>(ctx: &mut Context, tera: &'g Tera, c: &Ctx<'g>, page: &Page, root: &
             ctx.insert("entities", &g.article_entities[a].iter().map(|&e| c.entity(e)).collect::<Vec<_>>());
             ctx.insert("events", &events);
             ctx.insert("own_reports", &own);
-            ctx.insert("discrepancies", &discs);
+            match c.frag {
+                Some(f) if f.disagreements.len() == g.discrepancies.len() => {
+                    let html = |d: usize| EntryHtml { html: c.pieces.add(Piece::Shared(f.disagreements[d].clone())) };
+                    ctx.insert("discrepancies", &discs.into_iter().map(html).collect::<Vec<_>>());
+                }
+                _ => {
+                    let views = |d: usize| c.discrepancy_capped(d, SOURCE_PAGE_REPORTS);
+                    ctx.insert("discrepancies", &discs.into_iter().map(views).collect::<Vec<_>>());
+                }
+            }
             ctx.insert("other_sources_more", &others_more);
             #[derive(Serialize)]
             struct Other<'a> {
@@ -1863,6 +1913,9 @@ pub fn render_path(
 /// Where the search index is written.
 pub const SEARCH_INDEX: &str = "search/index.js";
 
+/// Small pages are handed to threads at most this many at a time.
+const LIGHT_BATCH: usize = 8;
+
 /// Renders every page, the search index, the exports and the assets into
 /// `sink`, with the shared pieces ([`Fragments::render`]) already made.
 /// Template problems are collected (each naming template and page) rather
@@ -1959,7 +2012,9 @@ pub fn render_all_with(
         (errors, [search, export])
     };
     let (mut errors, (heavy_errors, generated_costs)) = rayon::join(
-        || light.par_iter().filter_map(render_one).collect::<Vec<_>>(),
+        // In small batches: a thread that finishes the large pages finds
+        // work left to take, not one long run the other thread holds.
+        || light.par_iter().with_max_len(LIGHT_BATCH).filter_map(render_one).collect::<Vec<_>>(),
         || {
             // The print page first: the longest, it must not end last.
             let mut errors: Vec<RenderError> = heavy.iter().filter_map(render_one).collect();
