@@ -307,6 +307,18 @@ fn a_widely_reported_event_keeps_source_pages_small() {
     assert!(page.contains("also reported by <a href=\"../../timeline/index.html#e-airlift\">41 other sources</a>"));
     // The disagreement on children: five reports per version, then a link to the rest.
     assert!(page.contains("more sources</a>"), "versions capped");
+    // Rendered once and shared: the same on every page of a source on the airlift.
+    let section = |page: &str| {
+        let at = page.find("<section class=\"discrepancy\" id=\"d-airlift-children\"").expect("the disagreement");
+        let end = page[at..].find("</section>").unwrap();
+        page[at..at + end].to_string()
+    };
+    let here = section(&page);
+    assert_eq!(here.matches("<div class=\"version\">").count(), 2, "{here}");
+    assert_eq!(here.matches("<li>").count(), 10, "five reports per version: {here}");
+    for other in ["wide-01", "wide-39"] {
+        assert_eq!(section(&read(d.path().join(format!("book/sources/{other}/index.html")))), here, "{other}");
+    }
     // The timeline still lists every report.
     let timeline = read(d.path().join("book/timeline/index.html"));
     assert!(timeline.matches("Wide ").count() >= 40);
