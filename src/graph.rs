@@ -354,12 +354,13 @@ pub fn compile_article(mut art: Article, cat: &Catalogue) -> (Unit, UnitTimes) {
     let mut quote_paragraph = Vec::with_capacity(art.events.len());
     for claim in &art.events {
         let q = fold(&claim.quote);
-        let found = (0..r.paragraphs.len())
-            .find(|&j| folded[j].get_or_insert_with(|| fold(&r.paragraphs[j].text)).contains(&q));
+        let found = (0..r.paragraphs.len()).find(|&j| {
+            folded[j].get_or_insert_with(|| crate::text::fold_collapsed(&r.paragraphs[j].text)).contains(&q)
+        });
         quote_paragraph.push(found.map(|p| p + 1));
         if found.is_none() {
             let folded: Vec<String> = (0..r.paragraphs.len())
-                .map(|j| folded[j].get_or_insert_with(|| fold(&r.paragraphs[j].text)).clone())
+                .map(|j| folded[j].get_or_insert_with(|| crate::text::fold_collapsed(&r.paragraphs[j].text)).clone())
                 .collect();
             let hint = closest_paragraph(&q, &folded)
                 .map(|p| format!("no paragraph contains it; paragraph {} (line {}) is the closest: copy the words exactly from there", p + 1, r.paragraphs[p].line + art.body_line - 1))

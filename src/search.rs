@@ -73,14 +73,16 @@ fn words_any(text: &str, shown: &str) -> String {
 /// lowercased words shown: the same words in the same order.
 fn words_ascii(text: &str, shown: AHashSet<&[u8]>) -> String {
     let text = text.to_ascii_lowercase();
+    // The words the snippet shows count as seen: one lookup a word, not two.
+    let mut seen: AHashSet<&[u8]> = shown;
     // About one distinct word in sixteen bytes of prose: sized once.
-    let mut seen: AHashSet<&[u8]> = AHashSet::with_capacity(text.len() / 16);
+    seen.reserve(text.len() / 16);
     let mut out: Vec<u8> = Vec::with_capacity(text.len() / 2);
     for w in text.as_bytes().split(|b| !b.is_ascii_alphanumeric()) {
         if w.len() < 3 {
             continue;
         }
-        if !shown.contains(w) && seen.insert(w) {
+        if seen.insert(w) {
             if !out.is_empty() {
                 out.push(b' ');
             }
