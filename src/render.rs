@@ -400,18 +400,9 @@ impl Fragments {
             (vec![], std::time::Duration::ZERO)
         };
         // Each disagreement as source pages show it.
-        let (disagreements, t4) = render_parts(
-            tera,
-            "discrepancy.html",
-            discs,
-            |ctx, d| {
-                ctx.insert("d", &c.discrepancy_capped(d, SOURCE_PAGE_REPORTS));
-                ctx.insert("root", DEPTH_2);
-                ctx.insert("heading", "h3");
-            },
-            shared,
-        )
-        .map_err(err("discrepancy.html", "(source pages' disagreements)"))?;
+        let (disagreements, t4) = c
+            .disagreements_timed(tera, (DEPTH_2, "h3"), discs, SOURCE_PAGE_REPORTS, shared)
+            .map_err(err("discrepancy.html", "(source pages' disagreements)"))?;
         // Made for `articles` only, the others left undefined (see `update`).
         let mut cards = vec![tera::Value::undefined(); g.articles.len()];
         for &a in articles {
@@ -519,12 +510,15 @@ impl Fragments {
             .map(|(i, d)| ((old.events[d.event].id.as_str(), d.key.as_str()), i))
             .collect();
         let fresh_e: HashSet<usize> = fresh_events.iter().copied().collect();
-        let kept_disc = |d: &Discrepancy| {
-            let key = (new.events[d.event].id.as_str(), d.key.as_str());
-            old_disc.get(&key).copied().filter(|_| !fresh_e.contains(&d.event))
-        };
-        let fresh_discs: Vec<usize> =
-            (0..new.discrepancies.len()).filter(|&d| kept_disc(&new.discrepancies[d]).is_none()).collect();
+        let kept_disc: Vec<Option<usize>> = new
+            .discrepancies
+            .iter()
+            .map(|d| {
+                let key = (new.events[d.event].id.as_str(), d.key.as_str());
+                old_disc.get(&key).copied().filter(|_| !fresh_e.contains(&d.event))
+            })
+            .collect();
+        let fresh_discs: Vec<usize> = (0..kept_disc.len()).filter(|&d| kept_disc[d].is_none()).collect();
         let (mut f, _) = Self::render_some(new, tera, (&fresh_events, &fresh_articles, &fresh_discs), true)?;
         for (e, ev) in new.events.iter().enumerate() {
             if !fresh_e.contains(&e) {
@@ -533,8 +527,8 @@ impl Fragments {
                 f.timeline[e] = self.timeline[o].clone();
             }
         }
-        for (d, disc) in new.discrepancies.iter().enumerate() {
-            if let Some(o) = kept_disc(disc) {
+        for (d, kept) in kept_disc.iter().enumerate() {
+            if let Some(o) = *kept {
                 f.disagreements[d] = self.disagreements[o].clone();
             }
         }
@@ -1026,22 +1020,36 @@ impl<'g> Ctx<'g> {
         )
     }
 
+    /// Disagreements `discs` rendered through `discrepancy.html` (in
+    /// parallel) for a page at `root` that lists them under `heading`, with
+    /// at most `cap` reports per version, and the time spent summed over threads.
+    fn disagreements_timed<T: Send>(
+        &self,
+        tera: &Tera,
+        (root, heading): (&str, &str),
+        discs: &[usize],
+        cap: usize,
+        make: impl Fn(&str) -> T + Sync,
+    ) -> Result<(Vec<T>, std::time::Duration), tera::Error> {
+        render_parts(
+            tera,
+            "discrepancy.html",
+            discs,
+            |ctx, d| {
+                ctx.insert("d", &self.discrepancy_capped(d, cap));
+                ctx.insert("root", root);
+                ctx.insert("heading", heading);
+            },
+            make,
+        )
+    }
+
     /// Puts every disagreement into `ctx` as `discrepancies`, each rendered
     /// apart through `discrepancy.html` (in parallel) for a page at `root`
     /// that lists them under `heading`.
     fn discrepancies(&self, ctx: &mut Context, tera: &Tera, root: &str, heading: &str) -> Result<(), tera::Error> {
         let all: Vec<usize> = (0..self.g.discrepancies.len()).collect();
-        let (html, _) = render_parts(
-            tera,
-            "discrepancy.html",
-            &all,
-            |ctx, d| {
-                ctx.insert("d", &self.discrepancy(d));
-                ctx.insert("root", root);
-                ctx.insert("heading", heading);
-            },
-            str::to_string,
-        )?;
+        let (html, _) = self.disagreements_timed(tera, (root, heading), &all, usize::MAX, str::to_string)?;
         let list: Vec<EntryHtml> =
             html.into_iter().map(|h| EntryHtml { html: self.pieces.add(Piece::Own(h)) }).collect();
         ctx.insert("discrepancies", &list);
