@@ -2211,3 +2211,35 @@ mod pieces_tests {
         assert!(page.into_string().unwrap_err().to_string().contains("no such field"));
     }
 }
+
+#[cfg(test)]
+mod escape_tests {
+    use super::escape_html;
+
+    fn escaped(s: &str) -> String {
+        let mut out = vec![];
+        escape_html(s, &mut out).expect("a Vec takes every write");
+        String::from_utf8(out).expect("UTF-8 in, UTF-8 out")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escapes_as_five_replacements(s in "[a-z &<>\"'é/]{0,70}") {
+            let expected = s
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+                .replace('\'', "&#39;");
+            proptest::prop_assert_eq!(escaped(&s), expected);
+        }
+    }
+
+    #[test]
+    fn long_plain_runs_and_specials_at_chunk_edges() {
+        let plain = "a".repeat(15);
+        assert_eq!(escaped(&format!("{plain}<{plain}{plain}&")), format!("{plain}&lt;{plain}{plain}&amp;"));
+        assert_eq!(escaped(&"b".repeat(40)), "b".repeat(40));
+        assert_eq!(escaped(""), "");
+    }
+}

@@ -76,6 +76,22 @@ pub fn collapse_whitespace(s: &str) -> String {
     collapse_ascii(s, |b| b)
 }
 
+/// [`collapse_whitespace`] of an owned string, which is returned as it is
+/// (no copy) when it is already collapsed, as most paragraphs are: ASCII,
+/// no control bytes, no two spaces together, none at either end.
+pub fn collapse_whitespace_owned(s: String) -> String {
+    let b = s.as_bytes();
+    let collapsed = b.first() != Some(&b' ')
+        && b.last() != Some(&b' ')
+        && b.iter().all(|&c| (b' '..0x7f).contains(&c))
+        && !s.contains("  ");
+    if collapsed {
+        s
+    } else {
+        collapse_whitespace(&s)
+    }
+}
+
 /// ASCII `s` with whitespace runs made one space and trimmed, every other
 /// byte passed through `map`.
 fn collapse_ascii(s: &str, map: impl Fn(u8) -> u8) -> String {
@@ -144,6 +160,11 @@ mod tests {
             let collapsed = collapse_whitespace(&s);
             proptest::prop_assert_eq!(fold_collapsed(&collapsed), fold(&collapsed));
             proptest::prop_assert_eq!(fold_collapsed(&collapsed), fold(&s));
+        }
+
+        #[test]
+        fn owned_collapse_is_the_borrowed_one(s in "[ -~\t\n\r\x0b\x0c\u{a0}é]{0,80}") {
+            proptest::prop_assert_eq!(collapse_whitespace_owned(s.clone()), collapse_whitespace(&s));
         }
     }
 

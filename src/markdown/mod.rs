@@ -10,7 +10,7 @@ pub mod highlight;
 
 use std::collections::HashSet;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use highlight::escape;
@@ -88,6 +88,7 @@ impl Matcher {
             Some(
                 AhoCorasickBuilder::new()
                     .match_kind(MatchKind::LeftmostLongest)
+                    .kind(Some(AhoCorasickKind::DFA))
                     .build(&patterns)
                     .expect("entity names form a valid automaton"),
             )
@@ -392,7 +393,7 @@ fn close_block(out: &mut Rendered, b: &mut Blocks) {
             true
         }
     });
-    out.paragraphs[n - 1].text = crate::text::collapse_whitespace(&text);
+    out.paragraphs[n - 1].text = crate::text::collapse_whitespace_owned(text);
 }
 
 const ITEM_MARK: &str = "\u{0}dossier-item\u{0}";
