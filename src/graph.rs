@@ -613,7 +613,7 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
         }
         let by_date = {
             let mut v: Vec<usize> = (0..articles.len()).collect();
-            v.sort_unstable_by(|&x, &y| {
+            v.par_sort_unstable_by(|&x, &y| {
                 articles[y].published.cmp(&articles[x].published).then(articles[x].slug.cmp(&articles[y].slug))
             });
             v
@@ -625,8 +625,11 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
             }
             r
         };
+        // In parallel: the other half of `link` is shorter, and its thread
+        // takes a share of these once it is done.
+        let by_id: Vec<(&str, Vec<Report>)> = by_id.into_iter().collect();
         let mut events: Vec<Event> = by_id
-            .into_iter()
+            .into_par_iter()
             .map(|(id, mut reports)| {
                 reports.sort_by_key(|r| (rank[r.article], r.article));
                 let claim = |r: &Report| &articles[r.article].events[r.claim];
@@ -647,57 +650,65 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
                 Event { id: id.to_string(), date, title, reports, topics, entities: ents, discrepancies: vec![] }
             })
             .collect();
-        events.sort_unstable_by(|a, b| a.date.cmp(&b.date).then(a.id.cmp(&b.id)));
+        events.par_sort_unstable_by(|a, b| a.date.cmp(&b.date).then(a.id.cmp(&b.id)));
 
-        // Discrepancies: same event, different dates (not just precision), figures or claims.
-        let mut discrepancies = vec![];
-        for (e, ev) in events.iter_mut().enumerate() {
-            if ev.reports.len() < 2 {
-                continue;
-            }
-            let claim = |r: &Report| &articles[r.article].events[r.claim];
-            let dates: Vec<&Edtf> = ev.reports.iter().map(|r| &claim(r).date).collect();
-            let disagree = dates.iter().enumerate().any(|(i, a)| dates[i + 1..].iter().any(|b| !a.overlaps(b)));
-            if disagree {
-                discrepancies.push(Discrepancy {
-                    event: e,
-                    kind: DiscrepancyKind::Date,
-                    key: "date".into(),
-                    versions: versions(dates.iter().map(|d| d.to_string())),
-                });
-            }
-            let mut keys: BTreeSet<&str> = BTreeSet::new();
-            for r in &ev.reports {
-                keys.extend(claim(r).figures.keys().map(String::as_str));
-            }
-            for k in keys {
-                let vals: Vec<Option<String>> =
-                    ev.reports.iter().map(|r| claim(r).figures.get(k).map(|n| number(*n))).collect();
-                if let Some(v) = versions_of(&vals) {
+        // Discrepancies: same event, different dates (not just precision),
+        // figures or claims; found per event in parallel, numbered in order.
+        let found: Vec<Vec<Discrepancy>> = events
+            .par_iter()
+            .enumerate()
+            .map(|(e, ev)| {
+                let mut discrepancies = vec![];
+                if ev.reports.len() < 2 {
+                    return discrepancies;
+                }
+                let claim = |r: &Report| &articles[r.article].events[r.claim];
+                let dates: Vec<&Edtf> = ev.reports.iter().map(|r| &claim(r).date).collect();
+                let disagree = dates.iter().enumerate().any(|(i, a)| dates[i + 1..].iter().any(|b| !a.overlaps(b)));
+                if disagree {
                     discrepancies.push(Discrepancy {
                         event: e,
-                        kind: DiscrepancyKind::Figure,
-                        key: k.to_string(),
-                        versions: v,
+                        kind: DiscrepancyKind::Date,
+                        key: "date".into(),
+                        versions: versions(dates.iter().map(|d| d.to_string())),
                     });
                 }
-            }
-            let mut keys: BTreeSet<&str> = BTreeSet::new();
-            for r in &ev.reports {
-                keys.extend(claim(r).claims.keys().map(String::as_str));
-            }
-            for k in keys {
-                let vals: Vec<Option<String>> = ev.reports.iter().map(|r| claim(r).claims.get(k).cloned()).collect();
-                if let Some(v) = versions_of(&vals) {
-                    discrepancies.push(Discrepancy {
-                        event: e,
-                        kind: DiscrepancyKind::Claim,
-                        key: k.to_string(),
-                        versions: v,
-                    });
+                let mut keys: BTreeSet<&str> = BTreeSet::new();
+                for r in &ev.reports {
+                    keys.extend(claim(r).figures.keys().map(String::as_str));
                 }
-            }
-        }
+                for k in keys {
+                    let vals: Vec<Option<String>> =
+                        ev.reports.iter().map(|r| claim(r).figures.get(k).map(|n| number(*n))).collect();
+                    if let Some(v) = versions_of(&vals) {
+                        discrepancies.push(Discrepancy {
+                            event: e,
+                            kind: DiscrepancyKind::Figure,
+                            key: k.to_string(),
+                            versions: v,
+                        });
+                    }
+                }
+                let mut keys: BTreeSet<&str> = BTreeSet::new();
+                for r in &ev.reports {
+                    keys.extend(claim(r).claims.keys().map(String::as_str));
+                }
+                for k in keys {
+                    let vals: Vec<Option<String>> =
+                        ev.reports.iter().map(|r| claim(r).claims.get(k).cloned()).collect();
+                    if let Some(v) = versions_of(&vals) {
+                        discrepancies.push(Discrepancy {
+                            event: e,
+                            kind: DiscrepancyKind::Claim,
+                            key: k.to_string(),
+                            versions: v,
+                        });
+                    }
+                }
+                discrepancies
+            })
+            .collect();
+        let discrepancies: Vec<Discrepancy> = found.into_iter().flatten().collect();
         for (d, disc) in discrepancies.iter().enumerate() {
             events[disc.event].discrepancies.push(d);
         }

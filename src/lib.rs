@@ -179,7 +179,9 @@ pub struct Compiled {
 pub fn original_warnings(g: &graph::SiteGraph, published: &std::collections::HashSet<String>) -> Vec<Diagnostic> {
     let mut out = vec![];
     for art in &g.articles {
-        if !art.original.contains("://") && !published.contains(format!("originals/{}", art.original).as_str()) {
+        if !crate::text::is_address(&art.original)
+            && !published.contains(format!("originals/{}", art.original).as_str())
+        {
             out.push(
                 Diagnostic::warning(
                     &art.path,

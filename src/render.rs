@@ -480,48 +480,56 @@ impl Fragments {
         tera: &Tera,
         dirty: &HashSet<String>,
     ) -> Result<Fragments, RenderError> {
-        let old_event: HashMap<&str, usize> = old.events.iter().enumerate().map(|(i, e)| (e.id.as_str(), i)).collect();
-        let old_article: HashMap<&str, usize> =
-            old.articles.iter().enumerate().map(|(i, a)| (a.slug.as_str(), i)).collect();
+        // Index work over every article and event: fast hashes, and the
+        // articles (sorted by slug) found by binary search.
+        let old_event: ahash::AHashMap<&str, usize> =
+            old.events.iter().enumerate().map(|(i, e)| (e.id.as_str(), i)).collect();
+        let slug_at = |g: &SiteGraph, slug: &str| g.articles.binary_search_by(|a| a.slug.as_str().cmp(slug)).ok();
+        let same_articles = old.articles.len() == new.articles.len()
+            && old.articles.iter().zip(&new.articles).all(|(o, n)| o.slug == n.slug);
         // An event is dirty when a dirty source reports it, before or after.
-        let mut dirty_events: HashSet<&str> = HashSet::new();
+        let mut dirty_events: ahash::AHashSet<&str> = ahash::AHashSet::new();
         for g in [old, new] {
-            let arts: HashSet<usize> = (0..g.articles.len()).filter(|&a| dirty.contains(&g.articles[a].slug)).collect();
-            for &a in &arts {
+            for a in dirty.iter().filter_map(|slug| slug_at(g, slug)) {
                 dirty_events.extend(g.article_events[a].iter().map(|&e| g.events[e].id.as_str()));
             }
         }
-        let fresh_events: Vec<usize> = (0..new.events.len())
-            .filter(|&e| {
-                dirty_events.contains(new.events[e].id.as_str()) || !old_event.contains_key(new.events[e].id.as_str())
-            })
-            .collect();
-        let fresh_articles: Vec<usize> = (0..new.articles.len())
-            .filter(|&a| {
-                dirty.contains(&new.articles[a].slug) || !old_article.contains_key(new.articles[a].slug.as_str())
-            })
-            .collect();
+        let mut fresh_e = vec![false; new.events.len()];
+        for (e, ev) in new.events.iter().enumerate() {
+            fresh_e[e] = dirty_events.contains(ev.id.as_str()) || !old_event.contains_key(ev.id.as_str());
+        }
+        let fresh_events: Vec<usize> = (0..new.events.len()).filter(|&e| fresh_e[e]).collect();
+        // Each new article's index in the old graph, if it was there.
+        let old_index: Vec<Option<usize>> = if same_articles {
+            (0..new.articles.len()).map(Some).collect()
+        } else {
+            new.articles.iter().map(|a| slug_at(old, &a.slug)).collect()
+        };
+        let mut fresh_a: Vec<bool> = old_index.iter().map(Option::is_none).collect();
+        for a in dirty.iter().filter_map(|slug| slug_at(new, slug)) {
+            fresh_a[a] = true;
+        }
+        let fresh_articles: Vec<usize> = (0..new.articles.len()).filter(|&a| fresh_a[a]).collect();
         // A disagreement is known by its event and key; it is made again
         // with its event.
-        let old_disc: HashMap<(&str, &str), usize> = old
+        let old_disc: ahash::AHashMap<(&str, &str), usize> = old
             .discrepancies
             .iter()
             .enumerate()
             .map(|(i, d)| ((old.events[d.event].id.as_str(), d.key.as_str()), i))
             .collect();
-        let fresh_e: HashSet<usize> = fresh_events.iter().copied().collect();
         let kept_disc: Vec<Option<usize>> = new
             .discrepancies
             .iter()
             .map(|d| {
                 let key = (new.events[d.event].id.as_str(), d.key.as_str());
-                old_disc.get(&key).copied().filter(|_| !fresh_e.contains(&d.event))
+                old_disc.get(&key).copied().filter(|_| !fresh_e[d.event])
             })
             .collect();
         let fresh_discs: Vec<usize> = (0..kept_disc.len()).filter(|&d| kept_disc[d].is_none()).collect();
         let (mut f, _) = Self::render_some(new, tera, (&fresh_events, &fresh_articles, &fresh_discs), true)?;
         for (e, ev) in new.events.iter().enumerate() {
-            if !fresh_e.contains(&e) {
+            if !fresh_e[e] {
                 let o = old_event[ev.id.as_str()];
                 f.entries[e] = self.entries[o].clone();
                 f.timeline[e] = self.timeline[o].clone();
@@ -532,10 +540,8 @@ impl Fragments {
                 f.disagreements[d] = self.disagreements[o].clone();
             }
         }
-        let fresh_a: HashSet<usize> = fresh_articles.into_iter().collect();
-        for (a, art) in new.articles.iter().enumerate() {
-            if !fresh_a.contains(&a) {
-                let o = old_article[art.slug.as_str()];
+        for (a, o) in old_index.iter().enumerate() {
+            if let (false, Some(o)) = (fresh_a[a], *o) {
                 f.lines[a] = self.lines[o].clone();
                 f.cards[a] = self.cards[o].clone();
             }
@@ -1380,7 +1386,7 @@ fn fill<'g>(ctx: &mut Context, tera: &'g Tera, c: &Ctx<'g>, page: &Page, root: &
             ctx.insert("original", &art.original);
             ctx.insert(
                 "original_path",
-                &if art.original.contains("://") {
+                &if crate::text::is_address(&art.original) {
                     art.original.clone()
                 } else {
                     format!("originals/{}", art.original)
@@ -1589,7 +1595,7 @@ fn reroot(html: &str, prefix: &str, root: &str) -> String {
 }
 
 fn original_path(original: &str) -> String {
-    if original.contains("://") {
+    if crate::text::is_address(original) {
         original.to_string()
     } else {
         format!("originals/{original}")
@@ -1651,7 +1657,7 @@ fn fill_print<'g>(ctx: &mut Context, tera: &'g Tera, site: &Ctx<'g>) -> Result<(
                 published_note: &art.published_note,
                 url: &art.url,
                 original: &art.original,
-                original_path: if art.original.contains("://") {
+                original_path: if crate::text::is_address(&art.original) {
                     art.original.clone()
                 } else {
                     format!("{root}{}", original_path(&art.original))
@@ -1727,7 +1733,7 @@ fn fill_briefing(ctx: &mut Context, g: &SiteGraph, b: usize) {
                 "address": g.config.site_url.as_ref().map(|u| format!("{u}sources/{}/", art.slug)),
                 "url": art.url,
                 "original": art.original,
-                "original_path": if art.original.contains("://") { art.original.clone() } else { format!("{root}{}", original_path(&art.original)) },
+                "original_path": if crate::text::is_address(&art.original) { art.original.clone() } else { format!("{root}{}", original_path(&art.original)) },
                 "paragraphs": paras.iter().map(|p| serde_json::json!({ "n": p, "path": format!("{root}{page}#p{p}") })).collect::<Vec<_>>(),
             })
         })
@@ -2078,10 +2084,8 @@ pub fn dependents(g: &SiteGraph, slugs: &HashSet<String>) -> std::collections::B
     let mut topics: HashSet<usize> = HashSet::new();
     let mut entities: HashSet<usize> = HashSet::new();
     let mut articles: HashSet<usize> = HashSet::new();
-    for (a, art) in g.articles.iter().enumerate() {
-        if !slugs.contains(&art.slug) {
-            continue;
-        }
+    // The articles are sorted by slug: each edited one found by binary search.
+    for a in slugs.iter().filter_map(|s| g.articles.binary_search_by(|art| art.slug.as_str().cmp(s)).ok()) {
         articles.insert(a);
         topics.extend(g.article_topics[a].iter().copied());
         entities.extend(g.article_entities[a].iter().copied());

@@ -112,6 +112,14 @@ fn collapse_ascii(s: &str, map: impl Fn(u8) -> u8) -> String {
     String::from_utf8(out).expect("ASCII in, ASCII out")
 }
 
+/// Whether an article's `original` is a web address (`https://…`) rather
+/// than a file in `originals/`: it holds `://`. (Byte windows: `str::contains`
+/// sets up a substring searcher, which `serve` paid once per article on
+/// every edit.)
+pub fn is_address(original: &str) -> bool {
+    original.as_bytes().windows(3).any(|w| w == b"://")
+}
+
 /// Formats a figure: integers without a decimal point, thousands grouped.
 pub fn number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
