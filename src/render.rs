@@ -117,22 +117,13 @@ pub fn templates(overrides: &[(String, String)]) -> Result<Tera, RenderError> {
 
 /// Tera's escape function: ours (the same escaping as the Markdown's).
 fn escape_html(s: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let rep: &[u8] = match b {
-            b'&' => b"&amp;",
-            b'<' => b"&lt;",
-            b'>' => b"&gt;",
-            b'"' => b"&quot;",
-            b'\'' => b"&#39;",
-            _ => continue,
-        };
-        out.write_all(&bytes[start..i])?;
-        out.write_all(rep)?;
-        start = i + 1;
-    }
-    out.write_all(&bytes[start..])
+    let mut written = Ok(());
+    crate::text::escape_runs(s, |run| {
+        if written.is_ok() {
+            written = out.write_all(run.as_bytes());
+        }
+    });
+    written
 }
 
 /// The template an error points at (`--> name:line:column`).

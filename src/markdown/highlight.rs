@@ -21,22 +21,7 @@ pub fn escape(s: &str) -> String {
 /// Appends `s` to `out`, HTML-escaped: plain runs are copied whole (this is
 /// on every page's hot path: Tera calls it for each `{{ value }}`).
 pub fn escape_into(out: &mut String, s: &str) {
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let rep = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        out.push_str(rep);
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
+    crate::text::escape_runs(s, |run| out.push_str(run));
 }
 
 /// `<pre><code>` with highlighted spans when the language is known, plain
