@@ -18,8 +18,8 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// Appends `s` to `out`, HTML-escaped: plain runs are copied whole (this is
-/// on every page's hot path: Tera calls it for each `{{ value }}`).
+/// Appends `s` to `out`, HTML-escaped: plain runs are copied whole
+/// ([`crate::text::escape_runs`], as Tera's escape function does).
 pub fn escape_into(out: &mut String, s: &str) {
     crate::text::escape_runs(s, |run| out.push_str(run));
 }
