@@ -57,8 +57,7 @@ pub fn select(g: &SiteGraph, b: &Briefing) -> Selection {
     }
     let entities: BTreeSet<usize> =
         index(&b.entities, |id| g.entities.binary_search_by(|e| e.id.as_str().cmp(id)).ok()).into_iter().collect();
-    let sources: BTreeSet<usize> =
-        index(&b.sources, |id| g.articles.binary_search_by(|a| a.slug.as_str().cmp(id)).ok()).into_iter().collect();
+    let sources: BTreeSet<usize> = index(&b.sources, |id| g.article_by_slug(id)).into_iter().collect();
     let everything = topics.is_empty() && entities.is_empty() && sources.is_empty();
     let ranged = b.from.is_some() || b.to.is_some();
 

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::diag::{unknown_hint, Diagnostic};
 use crate::edtf::Edtf;
-use crate::frontmatter::{Article, Entity, EntityKind, Topic};
+use crate::frontmatter::{Article, Entity, EntityKind, EventClaim, Named, Topic};
 use crate::markdown::{self, Matcher, RenderOptions, Rendered};
 use crate::text::{fold, number};
 
@@ -662,8 +662,9 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
                 if ev.reports.len() < 2 {
                     return discrepancies;
                 }
-                let claim = |r: &Report| &articles[r.article].events[r.claim];
-                let dates: Vec<&Edtf> = ev.reports.iter().map(|r| &claim(r).date).collect();
+                let claims: Vec<&EventClaim> =
+                    ev.reports.iter().map(|r| &articles[r.article].events[r.claim]).collect();
+                let dates: Vec<&Edtf> = claims.iter().map(|c| &c.date).collect();
                 let disagree = dates.iter().enumerate().any(|(i, a)| dates[i + 1..].iter().any(|b| !a.overlaps(b)));
                 if disagree {
                     discrepancies.push(Discrepancy {
@@ -673,38 +674,22 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
                         versions: versions(dates.iter().map(|d| d.to_string())),
                     });
                 }
-                let mut keys: BTreeSet<&str> = BTreeSet::new();
-                for r in &ev.reports {
-                    keys.extend(claim(r).figures.keys().map(String::as_str));
-                }
-                for k in keys {
-                    let vals: Vec<Option<String>> =
-                        ev.reports.iter().map(|r| claim(r).figures.get(k).map(|n| number(*n))).collect();
-                    if let Some(v) = versions_of(&vals) {
-                        discrepancies.push(Discrepancy {
-                            event: e,
-                            kind: DiscrepancyKind::Figure,
-                            key: k.to_string(),
-                            versions: v,
-                        });
-                    }
-                }
-                let mut keys: BTreeSet<&str> = BTreeSet::new();
-                for r in &ev.reports {
-                    keys.extend(claim(r).claims.keys().map(String::as_str));
-                }
-                for k in keys {
-                    let vals: Vec<Option<String>> =
-                        ev.reports.iter().map(|r| claim(r).claims.get(k).cloned()).collect();
-                    if let Some(v) = versions_of(&vals) {
-                        discrepancies.push(Discrepancy {
-                            event: e,
-                            kind: DiscrepancyKind::Claim,
-                            key: k.to_string(),
-                            versions: v,
-                        });
-                    }
-                }
+                keyed_discrepancies(
+                    e,
+                    DiscrepancyKind::Figure,
+                    &claims,
+                    |c| &c.figures,
+                    |n| number(*n),
+                    &mut discrepancies,
+                );
+                keyed_discrepancies(
+                    e,
+                    DiscrepancyKind::Claim,
+                    &claims,
+                    |c| &c.claims,
+                    String::clone,
+                    &mut discrepancies,
+                );
                 discrepancies
             })
             .collect();
@@ -835,6 +820,26 @@ struct Linked {
     topic_events: Vec<Vec<usize>>,
 }
 
+/// The disagreements of event `e` over each key of one kind (figures or
+/// claims) that any of its reports' `claims` names, the values as `show`
+/// writes them, in key order.
+fn keyed_discrepancies<V>(
+    e: usize,
+    kind: DiscrepancyKind,
+    claims: &[&EventClaim],
+    named: impl Fn(&EventClaim) -> &Named<V>,
+    show: impl Fn(&V) -> String,
+    out: &mut Vec<Discrepancy>,
+) {
+    let keys: BTreeSet<&str> = claims.iter().flat_map(|c| named(c).keys().map(String::as_str)).collect();
+    for k in keys {
+        let vals: Vec<Option<String>> = claims.iter().map(|c| named(c).get(k).map(&show)).collect();
+        if let Some(versions) = versions_of(&vals) {
+            out.push(Discrepancy { event: e, kind, key: k.to_string(), versions });
+        }
+    }
+}
+
 /// Groups values in first-seen order; `None` when they all agree.
 fn versions_of(vals: &[Option<String>]) -> Option<Vec<(String, Vec<usize>)>> {
     // Each value folded once (a widely reported event has thousands).
@@ -876,6 +881,12 @@ fn closest_paragraph(q: &str, paragraphs: &[String]) -> Option<usize> {
 }
 
 impl SiteGraph {
+    /// The index of the article `slug` names (the articles are sorted by
+    /// slug, so this is a binary search).
+    pub fn article_by_slug(&self, slug: &str) -> Option<usize> {
+        self.articles.binary_search_by(|a| a.slug.as_str().cmp(slug)).ok()
+    }
+
     /// Article `a`'s rendered HTML.
     pub fn article_html(&self, a: usize) -> String {
         self.html[a].unpack()

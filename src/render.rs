@@ -472,16 +472,15 @@ impl Fragments {
         dirty: &HashSet<String>,
     ) -> Result<Fragments, RenderError> {
         // Index work over every article and event: fast hashes, and the
-        // articles (sorted by slug) found by binary search.
+        // articles found by binary search.
         let old_event: ahash::AHashMap<&str, usize> =
             old.events.iter().enumerate().map(|(i, e)| (e.id.as_str(), i)).collect();
-        let slug_at = |g: &SiteGraph, slug: &str| g.articles.binary_search_by(|a| a.slug.as_str().cmp(slug)).ok();
         let same_articles = old.articles.len() == new.articles.len()
             && old.articles.iter().zip(&new.articles).all(|(o, n)| o.slug == n.slug);
         // An event is dirty when a dirty source reports it, before or after.
         let mut dirty_events: ahash::AHashSet<&str> = ahash::AHashSet::new();
         for g in [old, new] {
-            for a in dirty.iter().filter_map(|slug| slug_at(g, slug)) {
+            for a in dirty.iter().filter_map(|slug| g.article_by_slug(slug)) {
                 dirty_events.extend(g.article_events[a].iter().map(|&e| g.events[e].id.as_str()));
             }
         }
@@ -494,10 +493,10 @@ impl Fragments {
         let old_index: Vec<Option<usize>> = if same_articles {
             (0..new.articles.len()).map(Some).collect()
         } else {
-            new.articles.iter().map(|a| slug_at(old, &a.slug)).collect()
+            new.articles.iter().map(|a| old.article_by_slug(&a.slug)).collect()
         };
         let mut fresh_a: Vec<bool> = old_index.iter().map(Option::is_none).collect();
-        for a in dirty.iter().filter_map(|slug| slug_at(new, slug)) {
+        for a in dirty.iter().filter_map(|slug| new.article_by_slug(slug)) {
             fresh_a[a] = true;
         }
         let fresh_articles: Vec<usize> = (0..new.articles.len()).filter(|&a| fresh_a[a]).collect();
@@ -2075,8 +2074,7 @@ pub fn dependents(g: &SiteGraph, slugs: &HashSet<String>) -> std::collections::B
     let mut topics: HashSet<usize> = HashSet::new();
     let mut entities: HashSet<usize> = HashSet::new();
     let mut articles: HashSet<usize> = HashSet::new();
-    // The articles are sorted by slug: each edited one found by binary search.
-    for a in slugs.iter().filter_map(|s| g.articles.binary_search_by(|art| art.slug.as_str().cmp(s)).ok()) {
+    for a in slugs.iter().filter_map(|s| g.article_by_slug(s)) {
         articles.insert(a);
         topics.extend(g.article_topics[a].iter().copied());
         entities.extend(g.article_entities[a].iter().copied());
@@ -2231,7 +2229,7 @@ mod escape_tests {
     }
 
     #[test]
-    fn long_plain_runs_and_specials_at_chunk_edges() {
+    fn long_plain_runs_and_specials_between_them() {
         let plain = "a".repeat(15);
         assert_eq!(escaped(&format!("{plain}<{plain}{plain}&")), format!("{plain}&lt;{plain}{plain}&amp;"));
         assert_eq!(escaped(&"b".repeat(40)), "b".repeat(40));
