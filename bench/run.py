@@ -22,6 +22,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BIN = os.path.join(ROOT, "target", "release", "dossier")
+# examples/floor.rs: the crates alone (front matter, Markdown, highlighting,
+# one write per article, in parallel), the least any build of the corpus costs.
+FLOOR = os.path.join(ROOT, "target", "release", "examples", "floor")
 
 
 def shm():
@@ -81,7 +84,7 @@ def corpus(n):
 
 def main():
     sizes = [int(a) for a in sys.argv[1:]] or [1000, 10000, 100000]
-    subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "-q", "--bin", "dossier", "--example", "floor"], cwd=ROOT, check=True)
     hugo = hugo_bin()
     print(f"machine: {os.cpu_count()} cores; corpus under {shm()}; hugo: {hugo or 'not installed'}; median of {RUNS} runs")
     print(f"{'tool':8} {'N':>7} {'where':9} {'wall':>10} {'cpu':>10} {'pages/s':>9} {'peak':>13}")
@@ -96,9 +99,13 @@ def main():
         # first, untimed), and Hugo's output is removed once counted: at
         # 100,000 articles three sites of 5 GB in RAM would leave the machine
         # short of memory and slow whichever tool ran last.
-        mine, theirs = [], []
+        fout = os.path.join(base, "floor-out")
+        mine, theirs, floor = [], [], []
         hugo_pages = 0
         for _ in range(RUNS):
+            shutil.rmtree(fout, ignore_errors=True)
+            floor.append(measure([FLOOR, src, fout]))
+            shutil.rmtree(fout, ignore_errors=True)
             shutil.rmtree(out, ignore_errors=True)
             m = measure([BIN, "--root", src, "build", "--out", out, "--timings"])
             if m[3] != 0:
@@ -136,6 +143,12 @@ def main():
         stage = {s.split()[0]: float(s.split()[1]) / 1000 for s in stages if len(s.split()) > 2}
         print(f"         cp -r of the site: {copied:.2f} s; the build without its write stage: "
               f"{stage.get('total', 0) - stage.get('write', 0):.2f} s")
+        fwall, fcpu, frss = (statistics.median(f[i] for f in floor) for i in range(3))
+        if floor[-1][3] != 0:
+            print(floor[-1][4][-2000:])
+            sys.exit(1)
+        row("floor", n, "RAM", fwall, fcpu, frss, n)
+        print(f"         dossier/floor wall: {wall / fwall:.2f}")
         if os.environ.get("DISK") == "1":
             disk = os.path.join(ROOT, "target", "bench-disk", str(n))
             shutil.rmtree(disk, ignore_errors=True)
@@ -149,7 +162,7 @@ def main():
             else:
                 hwall, hcpu, hrss = (statistics.median(t[i] for t in theirs) for i in range(3))
                 row("hugo", n, "RAM", hwall, hcpu, hrss, hugo_pages)
-                print(f"         dossier/hugo wall: {wall / hwall:.2f} (target: at most 0.25)")
+                print(f"         dossier/hugo wall: {wall / hwall:.2f} (target: at most 0.25); floor/hugo: {fwall / hwall:.2f}")
         # Growth: each size against the one ten times smaller, when both ran.
         walls[n] = wall
         unwritten[n] = stage.get("total", 0) - stage.get("write", 0)
