@@ -19,8 +19,18 @@ pub enum PdfError {
     NoChromium { tried: String },
     #[error("no briefing `{id}` in book.toml{}", hint.as_ref().map(|h| format!("\n  = help: {h}")).unwrap_or_default())]
     UnknownBriefing { id: String, hint: Option<String> },
-    #[error("Chromium failed to print {page}: {detail}")]
+    #[error("Chromium failed to print {page}: {detail}{}", if detail.to_lowercase().contains("sandbox") { SANDBOX_HINT } else { "" })]
     Chromium { page: String, detail: String },
+}
+
+const SANDBOX_HINT: &str = "\n  = help: Chromium's sandbox could not start here (a container without user namespaces?); \
+     set DOSSIER_CHROMIUM_NO_SANDBOX=1 to print without it (the page printed is the dossier's own, from a private folder)";
+
+/// Whether Chromium runs without its sandbox: as root, where it refuses to
+/// start with it, or when `DOSSIER_CHROMIUM_NO_SANDBOX` asks (set, not "0").
+/// Otherwise the sandbox stays on.
+fn sandbox_off(euid: u32, asked: Option<&std::ffi::OsStr>) -> bool {
+    euid == 0 || asked.is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 /// Finds a Chromium to print with: `DOSSIER_CHROMIUM`, else the first
@@ -93,10 +103,13 @@ pub fn pdf(root: &Path, id: Option<&str>, out: Option<&Path>) -> Result<PathBuf,
     let target = std::fs::canonicalize(site.join(&page)).map_err(|e| io(&site.join(&page), e))?;
     let printed = tmp.0.join("out.pdf");
     let profile = tmp.0.join("profile");
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    let no_sandbox = sandbox_off(euid, std::env::var_os("DOSSIER_CHROMIUM_NO_SANDBOX").as_deref());
     let result = Command::new(&chromium)
+        .args(no_sandbox.then_some("--no-sandbox"))
         .args([
             "--headless",
-            "--no-sandbox",
             "--disable-gpu",
             "--disable-quic",
             "--disable-background-networking",
@@ -122,4 +135,27 @@ pub fn pdf(root: &Path, id: Option<&str>, out: Option<&Path>) -> Result<PathBuf,
     }
     std::fs::copy(&printed, &out).map_err(|e| io(&out, e))?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn the_sandbox_is_off_only_as_root_or_when_asked() {
+        assert!(sandbox_off(0, None), "Chromium will not start as root with its sandbox");
+        assert!(!sandbox_off(1000, None));
+        assert!(!sandbox_off(1000, Some(OsStr::new("0"))));
+        assert!(!sandbox_off(1000, Some(OsStr::new(""))));
+        assert!(sandbox_off(1000, Some(OsStr::new("1"))));
+    }
+
+    #[test]
+    fn a_sandbox_failure_names_the_way_around_it() {
+        let e = PdfError::Chromium { page: "index.html".into(), detail: "FATAL: No usable sandbox!".into() };
+        assert!(e.to_string().contains("DOSSIER_CHROMIUM_NO_SANDBOX=1"), "{e}");
+        let e = PdfError::Chromium { page: "index.html".into(), detail: "no PDF was written".into() };
+        assert!(!e.to_string().contains("help"), "{e}");
+    }
 }
