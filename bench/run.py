@@ -143,10 +143,11 @@ def main():
         stage = {s.split()[0]: float(s.split()[1]) / 1000 for s in stages if len(s.split()) > 2}
         print(f"         cp -r of the site: {copied:.2f} s; the build without its write stage: "
               f"{stage.get('total', 0) - stage.get('write', 0):.2f} s")
-        fwall, fcpu, frss = (statistics.median(f[i] for f in floor) for i in range(3))
-        if floor[-1][3] != 0:
-            print(floor[-1][4][-2000:])
+        failed = [f for f in floor if f[3] != 0]
+        if failed:
+            print(failed[0][4][-2000:])
             sys.exit(1)
+        fwall, fcpu, frss = (statistics.median(f[i] for f in floor) for i in range(3))
         row("floor", n, "RAM", fwall, fcpu, frss, n)
         print(f"         dossier/floor wall: {wall / fwall:.2f}")
         if os.environ.get("DISK") == "1":

@@ -1,9 +1,10 @@
 //! The floor of issue #8's table: what the crates alone cost for a corpus,
 //! with none of dossier's own work. Each article under ROOT/content/articles
 //! is read, its front matter parsed by serde_yaml, its body rendered by
-//! pulldown-cmark with fenced code highlighted by syntect (CSS classes, as
-//! dossier does), and the page written as one file; articles in parallel
-//! (rayon), nothing held between them. No entities, events, lists, templates
+//! pulldown-cmark with fenced code highlighted by syntect (through
+//! `markdown::highlight`, dossier's thin wrapper: CSS classes; the title
+//! escaped by its `escape`), and the page written as one file; articles in
+//! parallel (rayon), nothing held between them. No entities, events, lists, templates
 //! or search index: a build that does more cannot be faster than this.
 //!
 //!     cargo run --release --example floor -- ROOT OUT
@@ -11,48 +12,17 @@
 //! `bench/run.py` runs it beside dossier and Hugo and prints the ratios.
 
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
 
+use dossier::markdown::highlight::{escape, highlight};
 use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
 use rayon::prelude::*;
-use syntect::html::{ClassStyle, ClassedHTMLGenerator};
-use syntect::parsing::SyntaxSet;
-use syntect::util::LinesWithEndings;
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(SyntaxSet::load_defaults_newlines);
-
 #[derive(serde::Deserialize)]
 struct Front {
     title: String,
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn highlight(code: &str, lang: &str) -> String {
-    let ss = &*SYNTAXES;
-    let Some(syntax) = ss.find_syntax_by_token(lang) else {
-        return format!("<pre><code>{}</code></pre>\n", escape(code));
-    };
-    let mut gen = ClassedHTMLGenerator::new_with_class_style(syntax, ss, ClassStyle::SpacedPrefixed { prefix: "hl-" });
-    for line in LinesWithEndings::from(code) {
-        gen.parse_html_for_line_which_includes_newline(line).expect("the default grammars highlight");
-    }
-    format!("<pre><code>{}</code></pre>\n", gen.finalize())
 }
 
 /// The article's page, or why it has none.
@@ -62,11 +32,12 @@ fn page(path: &Path) -> Result<String, String> {
     let end = rest.find("\n---\n").ok_or("front matter not closed")?;
     let front: Front = serde_yaml::from_str(&rest[..end]).map_err(|e| e.to_string())?;
     let body = &rest[end + 5..];
+    let title = escape(&front.title);
     let mut html = String::with_capacity(body.len() * 3 / 2 + 256);
     html.push_str("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
-    html.push_str(&escape(&front.title));
+    html.push_str(&title);
     html.push_str("</title></head><body><main><h1>");
-    html.push_str(&escape(&front.title));
+    html.push_str(&title);
     html.push_str("</h1>");
     let mut code: Option<(String, String)> = None;
     let events = Parser::new(body).filter_map(|event| match (&mut code, event) {
