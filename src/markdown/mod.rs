@@ -110,14 +110,13 @@ impl Matcher {
     }
 
     pub fn empty() -> Matcher {
-        Matcher { ac: None, first: Box::new([false; 256]), owner: vec![], targets: vec![] }
+        Matcher::new(std::iter::empty::<(String, Vec<&str>)>())
     }
 
     /// Whole-word matches in `text`, left to right, the longest name at
     /// each place, none overlapping: (start, end, entity).
     pub fn find(&self, text: &str) -> Vec<(usize, usize, usize)> {
         let Some(ac) = &self.ac else { return vec![] };
-        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
         let bytes = text.as_bytes();
         let mut out = vec![];
         let mut i = 0;
@@ -137,6 +136,11 @@ impl Matcher {
         }
         out
     }
+}
+
+/// Whether `c` is a character of a word: a name must not touch one.
+fn word(c: Option<char>) -> bool {
+    c.is_some_and(|c| c.is_alphanumeric() || c == '_')
 }
 
 /// A heading being collected: level, explicit id, text pieces, inner events.
@@ -551,7 +555,6 @@ mod tests {
     /// at each place a word begins, the longest name there, if it ends where
     /// a word ends; then on after it.
     fn names_the_slow_way(names: &[&str], text: &str) -> Vec<(usize, usize, usize)> {
-        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
         let mut out = vec![];
         let mut i = 0;
         while i < text.len() {
