@@ -50,12 +50,48 @@ impl Point {
         }
     }
     fn to_iso(self) -> String {
-        match (self.month, self.day) {
-            (None, _) => format!("{:04}", self.year),
-            (Some(m), None) => format!("{:04}-{m:02}", self.year),
-            (Some(m), Some(d)) => format!("{:04}-{m:02}-{d:02}", self.year),
+        let mut out = String::with_capacity(10);
+        self.push_iso(&mut out);
+        out
+    }
+    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (as `{:04}` pads a year) onto
+    /// `out`: dates are formatted on every page that shows a report, and
+    /// `format!` costs some fifty times these pushes.
+    fn push_iso(self, out: &mut String) {
+        if (0..=9999).contains(&self.year) {
+            push_digits(out, self.year as u32, 4);
+        } else {
+            out.push_str(&format!("{:04}", self.year));
+        }
+        if let Some(m) = self.month {
+            out.push('-');
+            push_digits(out, u32::from(m), 2);
+            if let Some(d) = self.day {
+                out.push('-');
+                push_digits(out, u32::from(d), 2);
+            }
         }
     }
+}
+
+/// `n` in decimal onto `out`, padded with zeros to `width` digits at least.
+fn push_digits(out: &mut String, n: u32, width: usize) {
+    let mut buf = [b'0'; 10];
+    let (mut n, mut i) = (n, buf.len());
+    while n > 0 || buf.len() - i < width {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.extend(buf[i..].iter().map(|&d| char::from(d)));
+}
+
+/// `n` in decimal, as `Display` writes it, onto `out`.
+fn push_int(out: &mut String, n: i32) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_digits(out, n.unsigned_abs(), 1);
 }
 
 fn days_in_month(y: i32, m: u8) -> u8 {
@@ -145,10 +181,15 @@ impl Edtf {
             (false, true) => "?",
             _ => "",
         };
-        match self.end {
-            None => format!("{}{q}", self.start.to_iso()),
-            Some(e) => format!("{}{q}/{}{q}", self.start.to_iso(), e.to_iso()),
+        let mut out = String::with_capacity(24);
+        self.start.push_iso(&mut out);
+        out.push_str(q);
+        if let Some(e) = self.end {
+            out.push('/');
+            e.push_iso(&mut out);
+            out.push_str(q);
         }
+        out
     }
 
     /// An ISO date for `<time datetime>`: the start point as precise as known.
@@ -221,11 +262,17 @@ fn parse_point(p: &str) -> Result<Point, String> {
 }
 
 fn words(p: &Point) -> String {
-    match (p.month, p.day) {
-        (None, _) => p.year.to_string(),
-        (Some(m), None) => format!("{} {}", MONTHS[m as usize - 1], p.year),
-        (Some(m), Some(d)) => format!("{d} {} {}", MONTHS[m as usize - 1], p.year),
+    let mut out = String::with_capacity(20);
+    if let Some(m) = p.month {
+        if let Some(d) = p.day {
+            push_int(&mut out, i32::from(d));
+            out.push(' ');
+        }
+        out.push_str(MONTHS[m as usize - 1]);
+        out.push(' ');
     }
+    push_int(&mut out, p.year);
+    out
 }
 
 /// In words: "7 May 2019", "May 2019", "7–9 May 2019", "c. 1995", "November 2019?".
@@ -313,5 +360,28 @@ mod tests {
         assert!(p("2019-05").overlaps(&p("2019-05-07")));
         assert!(!p("2019-05-07").overlaps(&p("2019-05-08")));
         assert!(p("2019").overlaps(&p("2019-12-31")));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn dates_are_written_as_format_writes_them(
+            year in proptest::prop_oneof![0i32..=9999, proptest::num::i32::ANY],
+            month in proptest::option::of(1u8..=12),
+            day in proptest::option::of(1u8..=31),
+        ) {
+            let p = Point { year, month, day };
+            let iso = match (month, day) {
+                (None, _) => format!("{year:04}"),
+                (Some(m), None) => format!("{year:04}-{m:02}"),
+                (Some(m), Some(d)) => format!("{year:04}-{m:02}-{d:02}"),
+            };
+            proptest::prop_assert_eq!(p.to_iso(), iso);
+            let in_words = match (month, day) {
+                (None, _) => year.to_string(),
+                (Some(m), None) => format!("{} {year}", MONTHS[m as usize - 1]),
+                (Some(m), Some(d)) => format!("{d} {} {year}", MONTHS[m as usize - 1]),
+            };
+            proptest::prop_assert_eq!(words(&p), in_words);
+        }
     }
 }

@@ -333,7 +333,7 @@ pub fn render(body: &str, opts: &RenderOptions) -> Rendered {
                     html_events.push(Event::Text(t));
                     continue;
                 }
-                let mut html = String::new();
+                let mut html = String::with_capacity(t.len() + 64 * found.len());
                 let mut last = 0;
                 let linked = blocks.linked.last_mut().expect("open block has a link set");
                 for (s, e, ent) in found {
@@ -346,17 +346,17 @@ pub fn render(body: &str, opts: &RenderOptions) -> Rendered {
                         written: t[s..e].to_string(),
                     });
                     if linked.insert(ent) {
-                        html.push_str(&escape(&t[last..s]));
-                        html.push_str(&format!(
-                            "<a class=\"mention\" href=\"{}{}\">{}</a>",
-                            opts.root,
-                            escape(&opts.matcher.targets[ent]),
-                            escape(&t[s..e])
-                        ));
+                        highlight::escape_into(&mut html, &t[last..s]);
+                        html.push_str("<a class=\"mention\" href=\"");
+                        html.push_str(opts.root);
+                        highlight::escape_into(&mut html, &opts.matcher.targets[ent]);
+                        html.push_str("\">");
+                        highlight::escape_into(&mut html, &t[s..e]);
+                        html.push_str("</a>");
                         last = e;
                     }
                 }
-                html.push_str(&escape(&t[last..]));
+                highlight::escape_into(&mut html, &t[last..]);
                 html_events.push(Event::Html(html.into()));
             }
             Event::Code(t) => {
