@@ -55,8 +55,8 @@ impl Point {
         out
     }
     /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (as `{:04}` pads a year) onto
-    /// `out`: dates are formatted on every page that shows a report, and
-    /// `format!` costs some fifty times these pushes.
+    /// `out`: dates are formatted on every page that shows a report, where
+    /// `format!` with padding cost about 1,300 instructions a date.
     fn push_iso(self, out: &mut String) {
         if (0..=9999).contains(&self.year) {
             push_digits(out, self.year as u32, 4);
@@ -265,7 +265,7 @@ fn words(p: &Point) -> String {
     let mut out = String::with_capacity(20);
     if let Some(m) = p.month {
         if let Some(d) = p.day {
-            push_int(&mut out, i32::from(d));
+            push_digits(&mut out, u32::from(d), 1);
             out.push(' ');
         }
         out.push_str(MONTHS[m as usize - 1]);

@@ -26,9 +26,9 @@ fn tune_allocator(purge_delay_ms: std::ffi::c_long) {
 /// mimalloc reserves its memory in one large arena, which the system backs
 /// with transparent huge pages where it may: each first touch then faults in
 /// and zeroes 2 MiB, used or not, and at 10,000 articles a build peaked at
-/// 243-257 MiB in single runs. With huge pages off for the process (as
-/// mimalloc's own `allow_thp` option does, which is read only before `main`)
-/// the same build peaks at 231-242 MiB, for some 55,000 small page faults
+/// 243-257 MiB in single runs. With huge pages off for the process
+/// (mimalloc's own options for this are read as it starts, before `main`)
+/// the same build peaks at 230-240 MiB, for some 55,000 small page faults
 /// instead of about 950 large ones, in the same time within this machine's
 /// noise. `serve` keeps them: it keeps its memory, and its latency was
 /// measured with them.
