@@ -310,6 +310,9 @@ pub struct Split<'a> {
     /// 1-based file line of the YAML block's first line.
     pub yaml_line: usize,
     pub body_line: usize,
+    /// The YAML block's lines (as `str::lines` splits them), found once:
+    /// a field's line is looked up for every field of every article.
+    lines: Vec<&'a str>,
 }
 
 pub fn split<'a>(text: &'a str, path: &Path) -> Result<Split<'a>, Diagnostic> {
@@ -329,7 +332,7 @@ pub fn split<'a>(text: &'a str, path: &Path) -> Result<Split<'a>, Diagnostic> {
         if l == "---" || l == "..." {
             let yaml = &rest[..offset];
             let body = &rest[offset + line.len()..];
-            return Ok(Split { yaml, body, yaml_line: 2, body_line: i + 3 });
+            return Ok(Split { yaml, body, yaml_line: 2, body_line: i + 3, lines: yaml.lines().collect() });
         }
         offset += line.len();
     }
@@ -341,12 +344,10 @@ pub fn split<'a>(text: &'a str, path: &Path) -> Result<Split<'a>, Diagnostic> {
 /// (a YAML line index) that contains `needle`.
 fn line_of(split: &Split, needle: &str, from: usize) -> usize {
     split
-        .yaml
-        .lines()
-        .enumerate()
-        .skip(from)
-        .find(|(_, l)| l.contains(needle))
-        .map_or(split.yaml_line, |(i, _)| i + split.yaml_line)
+        .lines
+        .get(from..)
+        .and_then(|rest| rest.iter().position(|l| l.contains(needle)))
+        .map_or(split.yaml_line, |i| from + i + split.yaml_line)
 }
 
 fn yaml_error(e: serde_yaml::Error, split: &Split, path: &Path) -> Diagnostic {
