@@ -611,12 +611,16 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
                 }
             }
         }
-        let by_date = {
-            let mut v: Vec<usize> = (0..articles.len()).collect();
-            v.par_sort_unstable_by(|&x, &y| {
-                articles[y].published.cmp(&articles[x].published).then(articles[x].slug.cmp(&articles[y].slug))
-            });
-            v
+        // Newest first, then by slug. The articles are in slug order here
+        // (sorted and deduplicated above), so the index breaks a tie as the
+        // slug would; and the dates' keys are taken once into one array, not
+        // read through each article at every comparison (`serve` relinks
+        // after every edit, and the articles lie all over the heap).
+        let by_date: Vec<usize> = {
+            let mut v: Vec<(std::cmp::Reverse<crate::edtf::SortKey>, usize)> =
+                articles.iter().enumerate().map(|(a, art)| (std::cmp::Reverse(art.published.sort_key()), a)).collect();
+            v.par_sort_unstable();
+            v.into_iter().map(|(_, a)| a).collect()
         };
         let rank: Vec<usize> = {
             let mut r = vec![0; articles.len()];
