@@ -170,3 +170,29 @@ fn unknown_quote_is_an_error_at_its_line() {
         r.stderr
     );
 }
+
+#[test]
+fn sources_of_one_day_are_listed_newest_first_then_by_slug() {
+    let d = fixture("basic");
+    // Written in no particular order: the order of files says nothing.
+    for slug in ["same-c", "same-a", "same-b"] {
+        fs::write(
+            d.path().join(format!("content/articles/{slug}.md")),
+            format!(
+                "---\ntitle: Source {slug}\npublisher: daily\npublished: 2020-03-01\noriginal: alpha.txt\n\
+                 summary: One of three on one day.\ntopics: [returns]\n---\nThe ministry met on Monday.\n"
+            ),
+        )
+        .unwrap();
+    }
+    let out = dossier::build(d.path(), None).expect("the dossier builds").out;
+    let html = read(out.join("publishers/daily/index.html"));
+    let main = main_of(&html);
+    let at = |title: &str| main.find(title).unwrap_or_else(|| panic!("{title} missing: {main}"));
+    // The three of 1 March 2020 first, by slug; then Beta (5 January 2020)
+    // and Alpha (December 2019).
+    assert!(at("Source same-a") < at("Source same-b"), "{main}");
+    assert!(at("Source same-b") < at("Source same-c"), "{main}");
+    assert!(at("Source same-c") < at("Beta on the same airlift"), "{main}");
+    assert!(at("Beta on the same airlift") < at("Alpha reports the airlift"), "{main}");
+}
