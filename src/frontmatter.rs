@@ -356,7 +356,7 @@ fn yaml_error(e: serde_yaml::Error, split: &Split, path: &Path) -> Diagnostic {
     let raw = e.to_string();
     if raw.contains("end of stream") {
         // The parser notices an unclosed quote at the end; point at where it opened.
-        let open = split.yaml.lines().enumerate().find_map(|(i, l)| {
+        let open = split.lines.iter().copied().enumerate().find_map(|(i, l)| {
             let v = l.split_once(": ").map_or(l, |(_, v)| v).trim_start();
             let q = v.chars().next().filter(|c| *c == '"' || *c == '\'')?;
             (v.len() == 1 || !v.trim_end().ends_with(q)).then(|| (i, l.find(q).unwrap_or(0)))
@@ -375,7 +375,7 @@ fn yaml_error(e: serde_yaml::Error, split: &Split, path: &Path) -> Diagnostic {
     let ours = rest.starts_with("is empty") || rest.starts_with("invalid type");
     if ours {
         // Point at the value, as serde_yaml does for its own type errors.
-        if let Some(l) = line.checked_sub(split.yaml_line).and_then(|i| split.yaml.lines().nth(i)) {
+        if let Some(l) = line.checked_sub(split.yaml_line).and_then(|i| split.lines.get(i)) {
             if let Some(colon) = l.find(':') {
                 let after = &l[colon + 1..];
                 let value = after.len() - after.trim_start().len();
@@ -387,7 +387,7 @@ fn yaml_error(e: serde_yaml::Error, split: &Split, path: &Path) -> Diagnostic {
         if !ours {
             return None;
         }
-        let l = split.yaml.lines().nth(line.checked_sub(split.yaml_line)?)?;
+        let l = split.lines.get(line.checked_sub(split.yaml_line)?)?;
         let key = l.trim_start().trim_start_matches("- ").split_once(':')?.0.trim();
         (!key.is_empty() && !key.contains(' ')).then(|| key.to_string())
     });

@@ -120,14 +120,28 @@ pub fn is_address(original: &str) -> bool {
     original.as_bytes().windows(3).any(|w| w == b"://")
 }
 
+/// Up to this many bytes a string is checked byte by byte before the
+/// vectorised scans of [`escape_runs`].
+const SHORT: usize = 64;
+
 /// `s` HTML-escaped (`&`, `<`, `>`, `"`, `'`), handed to `emit` as runs in
 /// order: the plain runs whole, each escaped byte as its entity. The next
 /// `&`, `<` or `>` and the next quote are each found by a vectorised scan
 /// (memchr) and looked for again only once passed: linear however many
 /// there are, and long plain runs (highlighted code) are skipped at vector
-/// speed. Tera's escape function and the highlighter's both use it.
+/// speed. Most strings are short with nothing to escape (titles, dates,
+/// paths, a token of code): up to [`SHORT`] bytes one pass over the bytes
+/// settles that first, where the two scans cost more to start than they
+/// save (callgrind, 1,000 articles: Tera's escape 158 -> 114 million
+/// instructions). Tera's escape function and the highlighter's both use it.
 pub fn escape_runs<'a>(s: &'a str, mut emit: impl FnMut(&'a str)) {
     let bytes = s.as_bytes();
+    if bytes.len() <= SHORT && !bytes.iter().any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'')) {
+        if !s.is_empty() {
+            emit(s);
+        }
+        return;
+    }
     let markup = |from: usize| memchr::memchr3(b'&', b'<', b'>', &bytes[from..]).map(|i| i + from);
     let quote = |from: usize| memchr::memchr2(b'"', b'\'', &bytes[from..]).map(|i| i + from);
     let (mut next_markup, mut next_quote) = (markup(0), quote(0));

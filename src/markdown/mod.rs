@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
-use highlight::escape;
+use highlight::{escape, escape_into};
 
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {
@@ -346,17 +346,17 @@ pub fn render(body: &str, opts: &RenderOptions) -> Rendered {
                         written: t[s..e].to_string(),
                     });
                     if linked.insert(ent) {
-                        highlight::escape_into(&mut html, &t[last..s]);
+                        escape_into(&mut html, &t[last..s]);
                         html.push_str("<a class=\"mention\" href=\"");
                         html.push_str(opts.root);
-                        highlight::escape_into(&mut html, &opts.matcher.targets[ent]);
+                        escape_into(&mut html, &opts.matcher.targets[ent]);
                         html.push_str("\">");
-                        highlight::escape_into(&mut html, &t[s..e]);
+                        escape_into(&mut html, &t[s..e]);
                         html.push_str("</a>");
                         last = e;
                     }
                 }
-                highlight::escape_into(&mut html, &t[last..]);
+                escape_into(&mut html, &t[last..]);
                 html_events.push(Event::Html(html.into()));
             }
             Event::Code(t) => {
