@@ -481,11 +481,8 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
     let search_text: Vec<Arc<(String, String)>> = units.iter().map(|u| u.search.clone()).collect();
     let entities = cat.entities.clone();
     let topics = cat.topics.clone();
-    let entity_ix = index_of(&entities, |e| &e.id);
-    let topic_ix = index_of(&topics, |t| &t.id);
-    let publisher_ids: Vec<&str> =
-        entities.iter().filter(|e| e.kind == EntityKind::Publisher).map(|e| e.id.as_str()).collect();
-    let topic_ids: Vec<&str> = topics.iter().map(|t| t.id.as_str()).collect();
+    let refs = Refs::new(&entities, &topics);
+    let (topic_ix, topic_ids) = (&refs.topic_ix, &refs.topic_ids);
     // Topics: parents, cycles.
     let mut topic_parent = vec![None; topics.len()];
     for (i, t) in topics.iter().enumerate() {
@@ -534,9 +531,8 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
         let mut entity_mentions: Vec<Vec<MentionRef>> = vec![vec![]; entities.len()];
         let article_entities: Vec<Vec<usize>> = units.iter().map(|u| u.entities.clone()).collect();
         for (a, u) in units.iter().enumerate() {
-            for (index, m) in u.mentions.iter().enumerate() {
-                let (start, end) = u.mentions.sentence_at(index);
-                entity_mentions[m.entity()].push(MentionRef { article: a as u32, paragraph: m.paragraph, start, end });
+            for (e, m) in mention_refs(a, u) {
+                entity_mentions[e].push(m);
             }
         }
         let mut entity_articles = vec![vec![]; entities.len()];
@@ -555,50 +551,15 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
         let mut topic_articles = vec![vec![]; topics.len()];
         let mut publisher_articles: HashMap<usize, Vec<usize>> = HashMap::new();
         for (a, art) in articles.iter().enumerate() {
-            match entity_ix.get(art.publisher.id.as_str()) {
-                Some(&e) if entities[e].kind == EntityKind::Publisher => {
-                    article_publisher[a] = e;
-                    publisher_articles.entry(e).or_default().push(a);
-                }
-                Some(&e) => diags.push(
-                    Diagnostic::error(
-                        &art.path,
-                        art.publisher.line,
-                        1,
-                        format!("`{}` is a {}, not a publisher", art.publisher.id, entities[e].kind.as_str()),
-                    )
-                    .with_help_opt(unknown_hint(&art.publisher.id, publisher_ids.iter().copied())),
-                ),
-                None => diags.push(
-                    Diagnostic::error(
-                        &art.path,
-                        art.publisher.line,
-                        1,
-                        format!("unknown publisher `{}`", art.publisher.id),
-                    )
-                    .with_help(
-                        unknown_hint(&art.publisher.id, publisher_ids.iter().copied()).unwrap_or_else(|| {
-                            format!("add content/entities/{}.md with `kind: publisher`", art.publisher.id)
-                        }),
-                    ),
-                ),
+            let (publisher, topics) = article_refs(art, &refs, &mut diags);
+            if let Some(e) = publisher {
+                article_publisher[a] = e;
+                publisher_articles.entry(e).or_default().push(a);
             }
-            for t in &art.topics {
-                match topic_ix.get(t.id.as_str()) {
-                    Some(&ti) => {
-                        if !article_topics[a].contains(&ti) {
-                            article_topics[a].push(ti);
-                            topic_articles[ti].push(a);
-                        }
-                    }
-                    None => diags.push(
-                        Diagnostic::error(&art.path, t.line, 1, format!("unknown topic `{}`", t.id)).with_help(
-                            unknown_hint(&t.id, topic_ids.iter().copied())
-                                .unwrap_or_else(|| format!("add content/topics/{}.md", t.id)),
-                        ),
-                    ),
-                }
+            for &ti in &topics {
+                topic_articles[ti].push(a);
             }
+            article_topics[a] = topics;
         }
 
         // Events merged by id, each report at the paragraph its quote stands in.
@@ -634,69 +595,18 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
         let by_id: Vec<(&str, Vec<Report>)> = by_id.into_iter().collect();
         let mut events: Vec<Event> = by_id
             .into_par_iter()
-            .map(|(id, mut reports)| {
-                reports.sort_by_key(|r| (rank[r.article], r.article));
-                let claim = |r: &Report| &articles[r.article].events[r.claim];
-                let date = reports.iter().map(|r| claim(r).date.clone()).min().expect("an event has a report");
-                let title = claim(&reports[0]).title.clone();
-                let mut topics: Vec<usize> =
-                    reports.iter().flat_map(|r| article_topics[r.article].iter().copied()).collect();
-                topics.sort_unstable();
-                topics.dedup();
-                let mut ents: Vec<usize> = vec![];
-                for r in &reports {
-                    for &e in &units[r.article].claim_entities[r.claim] {
-                        if !ents.contains(&e) {
-                            ents.push(e);
-                        }
-                    }
-                }
-                Event { id: id.to_string(), date, title, reports, topics, entities: ents, discrepancies: vec![] }
+            .map(|(id, reports)| {
+                merge_event(id, reports, &rank, &articles, &article_topics, |r| {
+                    &units[r.article].claim_entities[r.claim]
+                })
             })
             .collect();
         events.par_sort_unstable_by(|a, b| a.date.cmp(&b.date).then(a.id.cmp(&b.id)));
 
         // Discrepancies: same event, different dates (not just precision),
         // figures or claims; found per event in parallel, numbered in order.
-        let found: Vec<Vec<Discrepancy>> = events
-            .par_iter()
-            .enumerate()
-            .map(|(e, ev)| {
-                let mut discrepancies = vec![];
-                if ev.reports.len() < 2 {
-                    return discrepancies;
-                }
-                let claims: Vec<&EventClaim> =
-                    ev.reports.iter().map(|r| &articles[r.article].events[r.claim]).collect();
-                let dates: Vec<&Edtf> = claims.iter().map(|c| &c.date).collect();
-                let disagree = dates.iter().enumerate().any(|(i, a)| dates[i + 1..].iter().any(|b| !a.overlaps(b)));
-                if disagree {
-                    discrepancies.push(Discrepancy {
-                        event: e,
-                        kind: DiscrepancyKind::Date,
-                        key: "date".into(),
-                        versions: versions(dates.iter().map(|d| d.to_string())),
-                    });
-                }
-                keyed_discrepancies(
-                    e,
-                    DiscrepancyKind::Figure,
-                    &claims,
-                    |c| &c.figures,
-                    |n| number(*n),
-                    &mut discrepancies,
-                );
-                keyed_discrepancies(
-                    e,
-                    DiscrepancyKind::Claim,
-                    &claims,
-                    |c| &c.claims,
-                    String::clone,
-                    &mut discrepancies,
-                );
-                discrepancies
-            })
-            .collect();
+        let found: Vec<Vec<Discrepancy>> =
+            events.par_iter().enumerate().map(|(e, ev)| discrepancies_of(e, ev, &articles)).collect();
         let discrepancies: Vec<Discrepancy> = found.into_iter().flatten().collect();
         for (d, disc) in discrepancies.iter().enumerate() {
             events[disc.event].discrepancies.push(d);
@@ -735,22 +645,14 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
     };
     let ((entity_mentions, article_entities, entity_articles), l) = rayon::join(index_mentions, linked);
     diags.extend(l.diags);
-    for (e, ent) in entities.iter().enumerate() {
-        let publishes = l.publisher_articles.contains_key(&e);
-        if entity_mentions[e].is_empty() && !publishes {
-            diags.push(
-                Diagnostic::warning(&ent.path, 1, 1, format!("no article mentions `{}`", ent.name))
-                    .with_help("add the spelling the articles use to `aliases`, or remove the entity"),
-            );
-        }
-    }
+    unmentioned(&entities, &entity_mentions, &l.publisher_articles, diags);
 
     // Briefing selections refer to real ids.
     let entity_ids: Vec<&str> = entities.iter().map(|e| e.id.as_str()).collect();
     let slugs: Vec<&str> = articles.iter().map(|a| a.slug.as_str()).collect();
     for b in &config.briefings {
         let checks: [(&Vec<String>, &[&str], &str); 3] =
-            [(&b.topics, &topic_ids, "topic"), (&b.entities, &entity_ids, "entity"), (&b.sources, &slugs, "source")];
+            [(&b.topics, topic_ids, "topic"), (&b.entities, &entity_ids, "entity"), (&b.sources, &slugs, "source")];
         for (ids, known, what) in checks {
             for id in ids {
                 if !known.contains(&id.as_str()) {
@@ -806,6 +708,344 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
             r
         },
         by_date: l.by_date,
+    }
+}
+
+/// [`link`] after an edit of one article that keeps its file and its slug,
+/// from the graph before it: only the edited article's entries, its
+/// entities', topics', publishers' and events' lists are made again, the
+/// rest is copied (`serve` relinks this way after most edits, in a few
+/// milliseconds where `link` reads every article). `units` holds every
+/// article, `edited` among them.
+///
+/// `None` when the edit changes what this does not follow: the set of
+/// articles, the article's publication date (the order of every list by
+/// date), the events that exist or their dates (the timeline's order), or
+/// when the article has an error; [`link`] then does it all, and reports
+/// what is wrong. The result is what [`link`] gives (tested in
+/// `tests/it/live.rs`).
+pub fn relink(
+    old: &SiteGraph,
+    units: &std::collections::BTreeMap<std::path::PathBuf, Arc<Unit>>,
+    edited: &Arc<Unit>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<SiteGraph> {
+    let art = &edited.article;
+    let a = old.article_by_slug(&art.slug)?;
+    let before = &old.articles[a];
+    if units.len() != old.articles.len()
+        || before.path != art.path
+        || before.published.sort_key() != art.published.sort_key()
+        || edited.quote_paragraph.iter().any(Option::is_none)
+        || edited.diags.iter().any(Diagnostic::is_error)
+    {
+        return None;
+    }
+    let refs = Refs::new(&old.entities, &old.topics);
+    let mut found = vec![];
+    let (publisher, topics) = article_refs(art, &refs, &mut found);
+    let publisher = publisher.filter(|_| found.is_empty())?;
+
+    let mut g = SiteGraph {
+        config: old.config.clone(),
+        cards: old.cards.clone(),
+        publisher_paths: old.publisher_paths.clone(),
+        articles: old.articles.clone(),
+        rendered: old.rendered.clone(),
+        html: old.html.clone(),
+        entities: old.entities.clone(),
+        entity_html: old.entity_html.clone(),
+        topics: old.topics.clone(),
+        topic_html: old.topic_html.clone(),
+        topic_parent: old.topic_parent.clone(),
+        topic_children: old.topic_children.clone(),
+        article_publisher: old.article_publisher.clone(),
+        article_topics: old.article_topics.clone(),
+        article_entities: old.article_entities.clone(),
+        article_events: old.article_events.clone(),
+        topic_articles: old.topic_articles.clone(),
+        publisher_articles: old.publisher_articles.clone(),
+        entity_mentions: old.entity_mentions.clone(),
+        mentions: old.mentions.clone(),
+        search_text: old.search_text.clone(),
+        entity_articles: old.entity_articles.clone(),
+        entity_events: old.entity_events.clone(),
+        topic_events: old.topic_events.clone(),
+        events: old.events.clone(),
+        discrepancies: vec![],
+        by_date: old.by_date.clone(),
+        newest_rank: old.newest_rank.clone(),
+    };
+    g.articles[a] = art.clone();
+    g.cards[a] = edited.card.clone();
+    g.rendered[a] = edited.rendered.clone();
+    g.html[a] = edited.html.clone();
+    g.mentions[a] = edited.mentions.clone();
+    g.search_text[a] = edited.search.clone();
+
+    // Publisher and topics: the article leaves its old lists, joins its new
+    // ones (each list in article order).
+    let was = old.article_publisher[a];
+    if was != publisher {
+        if let Some(list) = g.publisher_articles.get_mut(&was) {
+            list.retain(|&x| x != a);
+            if list.is_empty() {
+                g.publisher_articles.remove(&was);
+            }
+        }
+        insert_sorted(g.publisher_articles.entry(publisher).or_default(), a);
+        g.article_publisher[a] = publisher;
+    }
+    for &t in &old.article_topics[a] {
+        g.topic_articles[t].retain(|&x| x != a);
+    }
+    for &t in &topics {
+        insert_sorted(&mut g.topic_articles[t], a);
+    }
+    g.article_topics[a] = topics;
+
+    // Mentions: the article's block in each entity's list (in article order).
+    for &e in &old.article_entities[a] {
+        g.entity_mentions[e].retain(|m| m.article as usize != a);
+        g.entity_articles[e].retain(|&x| x != a);
+    }
+    for (e, m) in mention_refs(a, edited) {
+        let list = &mut g.entity_mentions[e];
+        let block_end = list.partition_point(|x| x.article as usize <= a);
+        list.insert(block_end, m);
+    }
+    for &e in &edited.entities {
+        insert_sorted(&mut g.entity_articles[e], a);
+    }
+    g.article_entities[a] = edited.entities.clone();
+
+    // Events: those the article reports, before or after, merged again from
+    // their reports; they keep their place in the timeline or this gives up.
+    let index: HashMap<&str, usize> = old.events.iter().enumerate().map(|(e, ev)| (ev.id.as_str(), e)).collect();
+    let mut touched: Vec<usize> = old.article_events[a].clone();
+    for claim in &art.events {
+        touched.push(*index.get(claim.id.as_str())?);
+    }
+    touched.sort_unstable();
+    touched.dedup();
+    let rank: Vec<usize> = old.newest_rank.iter().map(|&r| old.articles.len() - 1 - r).collect();
+    let unit_of = |article: usize| -> &Unit {
+        if article == a {
+            edited
+        } else {
+            &units[&g.articles[article].path]
+        }
+    };
+    let mut merged = vec![];
+    for &e in &touched {
+        let ev = &old.events[e];
+        // In article order, as `link` gathers them (an article reports an
+        // event once).
+        let mut reports: Vec<Report> = ev.reports.iter().filter(|r| r.article != a).cloned().collect();
+        for (c, claim) in art.events.iter().enumerate() {
+            if claim.id == ev.id {
+                let paragraph = edited.quote_paragraph[c].expect("every quote found");
+                reports.push(Report { article: a, claim: c, paragraph });
+            }
+        }
+        if reports.is_empty() {
+            return None;
+        }
+        reports.sort_by_key(|r| r.article);
+        let new = merge_event(&ev.id, reports, &rank, &g.articles, &g.article_topics, |r| {
+            &unit_of(r.article).claim_entities[r.claim]
+        });
+        if new.date.sort_key() != ev.date.sort_key() {
+            return None;
+        }
+        merged.push((e, new));
+    }
+    for (e, new) in merged {
+        let ev = &old.events[e];
+        for &t in &ev.topics {
+            g.topic_events[t].retain(|&x| x != e);
+        }
+        for &t in &new.topics {
+            insert_sorted(&mut g.topic_events[t], e);
+        }
+        for &x in &ev.entities {
+            g.entity_events[x].retain(|&y| y != e);
+        }
+        for &x in &new.entities {
+            insert_sorted(&mut g.entity_events[x], e);
+        }
+        g.events[e] = new;
+    }
+    g.article_events[a] =
+        touched.iter().copied().filter(|&e| g.events[e].reports.iter().any(|r| r.article == a)).collect();
+
+    // Disagreements: those of the touched events found again, all numbered
+    // again in timeline order.
+    let mut discrepancies = Vec::with_capacity(old.discrepancies.len());
+    for e in 0..g.events.len() {
+        let found = if touched.binary_search(&e).is_ok() {
+            discrepancies_of(e, &g.events[e], &g.articles)
+        } else {
+            old.events[e].discrepancies.iter().map(|&d| old.discrepancies[d].clone()).collect()
+        };
+        g.events[e].discrepancies = (discrepancies.len()..discrepancies.len() + found.len()).collect();
+        discrepancies.extend(found);
+    }
+    g.discrepancies = discrepancies;
+
+    for u in units.values() {
+        diags.extend(u.diags.iter().cloned());
+    }
+    unmentioned(&g.entities, &g.entity_mentions, &g.publisher_articles, diags);
+    Some(g)
+}
+
+/// Puts `x` into the ascending `list`, once.
+fn insert_sorted(list: &mut Vec<usize>, x: usize) {
+    if let Err(i) = list.binary_search(&x) {
+        list.insert(i, x);
+    }
+}
+
+/// What an article's `publisher` and `topics` are looked up in.
+struct Refs<'a> {
+    entities: &'a [Entity],
+    entity_ix: HashMap<&'a str, usize>,
+    topic_ix: HashMap<&'a str, usize>,
+    publisher_ids: Vec<&'a str>,
+    topic_ids: Vec<&'a str>,
+}
+
+impl<'a> Refs<'a> {
+    fn new(entities: &'a [Entity], topics: &'a [Topic]) -> Refs<'a> {
+        Refs {
+            entities,
+            entity_ix: index_of(entities, |e| &e.id),
+            topic_ix: index_of(topics, |t| &t.id),
+            publisher_ids: entities.iter().filter(|e| e.kind == EntityKind::Publisher).map(|e| e.id.as_str()).collect(),
+            topic_ids: topics.iter().map(|t| t.id.as_str()).collect(),
+        }
+    }
+}
+
+/// An article's publisher (an entity of kind publisher) and its topics,
+/// each once, in the order it names them; an unknown id is an error.
+fn article_refs(art: &Article, refs: &Refs, diags: &mut Vec<Diagnostic>) -> (Option<usize>, Vec<usize>) {
+    let mut publisher = None;
+    match refs.entity_ix.get(art.publisher.id.as_str()) {
+        Some(&e) if refs.entities[e].kind == EntityKind::Publisher => publisher = Some(e),
+        Some(&e) => diags.push(
+            Diagnostic::error(
+                &art.path,
+                art.publisher.line,
+                1,
+                format!("`{}` is a {}, not a publisher", art.publisher.id, refs.entities[e].kind.as_str()),
+            )
+            .with_help_opt(unknown_hint(&art.publisher.id, refs.publisher_ids.iter().copied())),
+        ),
+        None => diags.push(
+            Diagnostic::error(&art.path, art.publisher.line, 1, format!("unknown publisher `{}`", art.publisher.id))
+                .with_help(
+                    unknown_hint(&art.publisher.id, refs.publisher_ids.iter().copied()).unwrap_or_else(|| {
+                        format!("add content/entities/{}.md with `kind: publisher`", art.publisher.id)
+                    }),
+                ),
+        ),
+    }
+    let mut topics = vec![];
+    for t in &art.topics {
+        match refs.topic_ix.get(t.id.as_str()) {
+            Some(&ti) => {
+                if !topics.contains(&ti) {
+                    topics.push(ti);
+                }
+            }
+            None => diags.push(
+                Diagnostic::error(&art.path, t.line, 1, format!("unknown topic `{}`", t.id)).with_help(
+                    unknown_hint(&t.id, refs.topic_ids.iter().copied())
+                        .unwrap_or_else(|| format!("add content/topics/{}.md", t.id)),
+                ),
+            ),
+        }
+    }
+    (publisher, topics)
+}
+
+/// Article `a`'s mentions as its entities' pages list them.
+fn mention_refs(a: usize, u: &Unit) -> impl Iterator<Item = (usize, MentionRef)> + '_ {
+    u.mentions.iter().enumerate().map(move |(index, m)| {
+        let (start, end) = u.mentions.sentence_at(index);
+        (m.entity(), MentionRef { article: a as u32, paragraph: m.paragraph, start, end })
+    })
+}
+
+/// One event from its reports (in article order): the reports ordered by
+/// their articles' publication (`rank`: 0 is the oldest; a tie keeps that
+/// order), its earliest date, the title of the first report, its reporters' topics and the entities named in
+/// its quotes' paragraphs (`claim_entities` of a report).
+fn merge_event<'u>(
+    id: &str,
+    mut reports: Vec<Report>,
+    rank: &[usize],
+    articles: &[Arc<Article>],
+    article_topics: &[Vec<usize>],
+    claim_entities: impl Fn(&Report) -> &'u [usize],
+) -> Event {
+    reports.sort_by_key(|r| (rank[r.article], r.article));
+    let claim = |r: &Report| &articles[r.article].events[r.claim];
+    let date = reports.iter().map(|r| claim(r).date.clone()).min().expect("an event has a report");
+    let title = claim(&reports[0]).title.clone();
+    let mut topics: Vec<usize> = reports.iter().flat_map(|r| article_topics[r.article].iter().copied()).collect();
+    topics.sort_unstable();
+    topics.dedup();
+    let mut ents: Vec<usize> = vec![];
+    for r in &reports {
+        for &e in claim_entities(r) {
+            if !ents.contains(&e) {
+                ents.push(e);
+            }
+        }
+    }
+    Event { id: id.to_string(), date, title, reports, topics, entities: ents, discrepancies: vec![] }
+}
+
+/// The disagreements of event `e`: dates that do not overlap (not just
+/// another precision), then figures, then claims, each key once.
+fn discrepancies_of(e: usize, ev: &Event, articles: &[Arc<Article>]) -> Vec<Discrepancy> {
+    let mut discrepancies = vec![];
+    if ev.reports.len() < 2 {
+        return discrepancies;
+    }
+    let claims: Vec<&EventClaim> = ev.reports.iter().map(|r| &articles[r.article].events[r.claim]).collect();
+    let dates: Vec<&Edtf> = claims.iter().map(|c| &c.date).collect();
+    let disagree = dates.iter().enumerate().any(|(i, a)| dates[i + 1..].iter().any(|b| !a.overlaps(b)));
+    if disagree {
+        discrepancies.push(Discrepancy {
+            event: e,
+            kind: DiscrepancyKind::Date,
+            key: "date".into(),
+            versions: versions(dates.iter().map(|d| d.to_string())),
+        });
+    }
+    keyed_discrepancies(e, DiscrepancyKind::Figure, &claims, |c| &c.figures, |n| number(*n), &mut discrepancies);
+    keyed_discrepancies(e, DiscrepancyKind::Claim, &claims, |c| &c.claims, String::clone, &mut discrepancies);
+    discrepancies
+}
+
+/// A warning for each entity that no article mentions and none is published by.
+fn unmentioned(
+    entities: &[Entity],
+    entity_mentions: &[Vec<MentionRef>],
+    publisher_articles: &HashMap<usize, Vec<usize>>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (e, ent) in entities.iter().enumerate() {
+        if entity_mentions[e].is_empty() && !publisher_articles.contains_key(&e) {
+            diags.push(
+                Diagnostic::warning(&ent.path, 1, 1, format!("no article mentions `{}`", ent.name))
+                    .with_help("add the spelling the articles use to `aliases`, or remove the entity"),
+            );
+        }
     }
 }
 

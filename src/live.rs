@@ -4,7 +4,8 @@
 //! templates and the shared pieces of pages ([`Fragments`]).
 //!
 //! An edit to articles recompiles only their files, relinks the graph (index
-//! work only), renders again the shared pieces of those articles and of
+//! work only; from the graph before when one article is edited in place,
+//! [`graph::relink`]), renders again the shared pieces of those articles and of
 //! their events, and names the pages that depend on them
 //! ([`render::dependents`], on the graph before and after). Anything else
 //! (entities, topics, templates, `book.toml`, static files) is a full build.
@@ -78,6 +79,7 @@ impl Live {
         let mut units: BTreeMap<PathBuf, Arc<Unit>> = c.units.clone();
         let mut diags = Diagnostics::default();
         let mut slugs: HashSet<String> = HashSet::new();
+        let mut compiled_now = vec![];
         for rel in changed {
             if let Some(old) = units.remove(rel) {
                 slugs.insert(old.article.slug.clone());
@@ -101,11 +103,21 @@ impl Live {
             let (mut unit, _) = graph::compile_article(article, &c.catalogue);
             unit.diags.splice(0..0, d);
             slugs.insert(unit.article.slug.clone());
-            units.insert(rel.clone(), Arc::new(unit));
+            let unit = Arc::new(unit);
+            compiled_now.push(unit.clone());
+            units.insert(rel.clone(), unit);
         }
-        let list: Vec<Arc<Unit>> = units.values().cloned().collect();
         let mut gdiags = vec![];
-        let graph = graph::link(c.graph.config.clone(), &c.catalogue, &list, &mut gdiags);
+        // One article edited in place: relinked from the graph before.
+        let relinked = match compiled_now.as_slice() {
+            [unit] if changed.len() == 1 => graph::relink(&c.graph, &units, unit, &mut gdiags),
+            _ => None,
+        };
+        let graph = relinked.unwrap_or_else(|| {
+            gdiags.clear();
+            let list: Vec<Arc<Unit>> = units.values().cloned().collect();
+            graph::link(c.graph.config.clone(), &c.catalogue, &list, &mut gdiags)
+        });
         // A load-time problem of a file that is gone (a stray file deleted
         // from `articles/`) goes with it.
         let gone: HashSet<&PathBuf> = changed.iter().filter(|rel| !root.join(rel).exists()).collect();

@@ -134,3 +134,121 @@ fn a_stray_file_deleted_from_articles_takes_its_warning_with_it() {
     let text = |l: &Live| l.warnings().iter().map(|w| w.to_string()).collect::<Vec<_>>();
     assert_eq!(text(&edit.live), text(&full));
 }
+
+/// Article `rel` compiled as it is now, against `c`'s catalogue.
+fn unit_of(root: &Path, c: &dossier::Compiled, rel: &str) -> std::sync::Arc<dossier::graph::Unit> {
+    use dossier::source::{read_source, Kind};
+    let file = read_source(&root.join(rel), PathBuf::from(rel), Kind::Article).unwrap();
+    let article = dossier::frontmatter::parse_article(&file, &mut vec![]).expect("the article parses");
+    std::sync::Arc::new(dossier::graph::compile_article(article, &c.catalogue).0)
+}
+
+/// Every list of the two graphs the same, and the same articles' parts.
+fn same_graph(fast: &dossier::graph::SiteGraph, full: &dossier::graph::SiteGraph, what: &str) {
+    use std::sync::Arc;
+    macro_rules! same {
+        ($($field:ident),*) => {$(
+            assert_eq!(format!("{:?}", fast.$field), format!("{:?}", full.$field), "{}: {what}", stringify!($field));
+        )*};
+    }
+    same!(
+        events,
+        discrepancies,
+        article_publisher,
+        article_topics,
+        article_entities,
+        article_events,
+        topic_articles,
+        entity_mentions,
+        entity_articles,
+        entity_events,
+        topic_events,
+        by_date,
+        newest_rank
+    );
+    fn sorted(g: &dossier::graph::SiteGraph) -> BTreeMap<usize, Vec<usize>> {
+        g.publisher_articles.iter().map(|(k, v)| (*k, v.clone())).collect()
+    }
+    assert_eq!(sorted(fast), sorted(full), "publisher_articles: {what}");
+    let n = full.articles.len();
+    assert_eq!(fast.articles.len(), n);
+    for a in 0..n {
+        assert!(Arc::ptr_eq(&fast.articles[a], &full.articles[a]), "article {a}: {what}");
+        assert!(Arc::ptr_eq(&fast.cards[a], &full.cards[a]), "card {a}: {what}");
+        assert!(Arc::ptr_eq(&fast.html[a], &full.html[a]), "html {a}: {what}");
+        assert!(Arc::ptr_eq(&fast.mentions[a], &full.mentions[a]), "mentions {a}: {what}");
+        assert!(Arc::ptr_eq(&fast.search_text[a], &full.search_text[a]), "search {a}: {what}");
+    }
+}
+
+/// `graph::relink` (one article edited in place, from the graph before)
+/// gives field by field what `graph::link` gives from every article, and
+/// declines the edits it does not follow (`link` is then what `serve` runs).
+#[test]
+fn relinking_one_article_gives_what_linking_every_article_gives() {
+    let tmp = own_dossier();
+    let root = tmp.path();
+    let c = dossier::compile(root).unwrap_or_else(|f| panic!("{}", f.text()));
+    // (edit, replaced, by, taken: Some(true) relinked, Some(false) declined, None either)
+    let cases: &[(&str, &str, &str, Option<bool>)] = &[
+        ("body words", "New Europe reports.", "New Europe reports, it says.", Some(true)),
+        ("a mention added", "New Europe reports.", "New Europe reports. Ban Ki-moon is not quoted.", Some(true)),
+        ("mentions removed", "First President Nursultan Nazarbayev", "First President", Some(true)),
+        ("the title", "title: Kazakhstan continues", "title: Kazakhstan goes on with an", Some(true)),
+        ("a figure", "figures: { citizens: 231, children: 156", "figures: { citizens: 232, children: 156", Some(true)),
+        ("a figure disputed", "figures: { citizens: 231, children: 156", "figures: { citizens: 231, children: 157", Some(true)),
+        (
+            "a name claimed",
+            "orphans: 18 }\n",
+            "orphans: 18 }\n    claims: { name: Zhusan-2 }\n",
+            Some(true),
+        ),
+        ("a figure dropped", "{ citizens: 231, children: 156, orphans: 18 }", "{ citizens: 231 }", Some(true)),
+        ("topics", "topics: [repatriation, rehabilitation, extremism]", "topics: [extremism, repatriation]", Some(true)),
+        ("the publisher", "publisher: vestnik-kavkaza", "publisher: cabar-asia", Some(true)),
+        (
+            "a quote moved",
+            "quote: \"whose parents died on the Afghan-Pakistan border in 2012\"",
+            "quote: \"The children went to schools and kindergartens\"",
+            Some(true),
+        ),
+        ("an event's date", "date: 2019-05-07/2019-05-09", "date: 2019-05-08", None),
+        ("an event's date, earlier", "date: 2019-05-07/2019-05-09", "date: 2017", Some(false)),
+        ("the publication date", "published: 2019-05?", "published: 2019-06?", Some(false)),
+        ("an unknown topic", "topics: [repatriation,", "topics: [repatriations,", Some(false)),
+        (
+            "an event of its own dropped",
+            "  - id: departures-2012-2015\n    date: 2012/2015\n    title: Most Kazakh citizens who joined extremist groups leave for Syria and Iraq\n    quote: \"The majority of Kazakh citizens left for Syria and Iraq in 2012–2015.\"\n",
+            "",
+            Some(false),
+        ),
+    ];
+    let path = root.join(CONTINUES);
+    let original = fs::read_to_string(&path).unwrap();
+    let mut relinked = 0;
+    for &(what, from, to, taken) in cases {
+        edit(root, CONTINUES, from, to);
+        let unit = unit_of(root, &c, CONTINUES);
+        let mut units = c.units.clone();
+        units.insert(PathBuf::from(CONTINUES), unit.clone());
+        let (mut fast_diags, mut full_diags) = (vec![], vec![]);
+        let fast = dossier::graph::relink(&c.graph, &units, &unit, &mut fast_diags);
+        if let Some(t) = taken {
+            assert_eq!(fast.is_some(), t, "relinked or not: {what}");
+        }
+        let list: Vec<_> = units.values().cloned().collect();
+        let full = dossier::graph::link(c.graph.config.clone(), &c.catalogue, &list, &mut full_diags);
+        if let Some(fast) = fast {
+            same_graph(&fast, &full, what);
+            let text = |d: Vec<dossier::diag::Diagnostic>| {
+                let mut v: Vec<String> = d.iter().map(|d| format!("{d:?}")).collect();
+                v.sort();
+                v
+            };
+            assert_eq!(text(fast_diags), text(full_diags), "diagnostics: {what}");
+            relinked += 1;
+        }
+        fs::write(&path, &original).unwrap();
+    }
+    assert!(relinked >= 11, "{relinked} edits relinked");
+}
