@@ -722,8 +722,8 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
 /// articles, the article's publication date (the order of every list by
 /// date), the events that exist or their dates (the timeline's order), or
 /// when the article has an error; [`link`] then does it all, and reports
-/// what is wrong. The result is what [`link`] gives (tested in
-/// `tests/it/live.rs`).
+/// what is wrong; nothing is added to `diags` then. The result is what
+/// [`link`] gives (tested in `tests/it/live.rs`).
 pub fn relink(
     old: &SiteGraph,
     units: &std::collections::BTreeMap<std::path::PathBuf, Arc<Unit>>,
@@ -744,7 +744,10 @@ pub fn relink(
     let refs = Refs::new(&old.entities, &old.topics);
     let mut found = vec![];
     let (publisher, topics) = article_refs(art, &refs, &mut found);
-    let publisher = publisher.filter(|_| found.is_empty())?;
+    if !found.is_empty() {
+        return None;
+    }
+    let publisher = publisher?;
 
     let mut g = SiteGraph {
         config: old.config.clone(),
@@ -981,8 +984,9 @@ fn mention_refs(a: usize, u: &Unit) -> impl Iterator<Item = (usize, MentionRef)>
 
 /// One event from its reports (in article order): the reports ordered by
 /// their articles' publication (`rank`: 0 is the oldest; a tie keeps that
-/// order), its earliest date, the title of the first report, its reporters' topics and the entities named in
-/// its quotes' paragraphs (`claim_entities` of a report).
+/// order), its earliest date, the title of the first report, its
+/// reporters' topics and the entities named in its quotes' paragraphs
+/// (`claim_entities` of a report).
 fn merge_event<'u>(
     id: &str,
     mut reports: Vec<Report>,

@@ -114,7 +114,6 @@ impl Live {
             _ => None,
         };
         let graph = relinked.unwrap_or_else(|| {
-            gdiags.clear();
             let list: Vec<Arc<Unit>> = units.values().cloned().collect();
             graph::link(c.graph.config.clone(), &c.catalogue, &list, &mut gdiags)
         });
