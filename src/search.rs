@@ -41,10 +41,10 @@ fn words(text: &str, shown: &str) -> String {
     // rarely ASCII even when the text is.)
     if shown.is_ascii() {
         let shown = shown.to_ascii_lowercase();
-        return words_ascii(text, shown.as_bytes().split(|b| !b.is_ascii_alphanumeric()).collect());
+        return words_ascii(text, shown.as_bytes().split(|b| !b.is_ascii_alphanumeric()));
     }
     let shown = shown.to_lowercase();
-    words_ascii(text, shown.split(|c: char| !c.is_alphanumeric()).filter(|w| w.is_ascii()).map(str::as_bytes).collect())
+    words_ascii(text, shown.split(|c: char| !c.is_alphanumeric()).filter(|w| w.is_ascii()).map(str::as_bytes))
 }
 
 /// The words of `text` (lowercased, three letters or more, each once, in
@@ -71,25 +71,88 @@ fn words_any(text: &str, shown: &str) -> String {
 
 /// [`words`] of ASCII text (most of a body is), byte by byte, given the
 /// lowercased words shown: the same words in the same order.
-fn words_ascii(text: &str, shown: AHashSet<&[u8]>) -> String {
-    let text = text.to_ascii_lowercase();
+///
+/// A word of up to sixteen bytes (nearly every one) is looked up as one
+/// `u128`, its lowercased bytes in order and zeros after (a word holds no
+/// zero byte, so two words are equal exactly when their keys are): no
+/// lowercased copy of the text, no slice hashed or compared byte by byte.
+/// Longer words are kept as slices of their own. (callgrind, 1,000
+/// articles: the build 2,216 -> 2,156 million instructions.)
+fn words_ascii<'a>(text: &str, shown: impl Iterator<Item = &'a [u8]>) -> String {
+    let mut short: AHashSet<u128> = AHashSet::with_capacity(text.len() / 16);
+    let mut long: AHashSet<Vec<u8>> = AHashSet::new();
     // The words the snippet shows count as seen: one lookup a word, not two.
-    let mut seen: AHashSet<&[u8]> = shown;
-    // About one distinct word in sixteen bytes of prose: sized once.
-    seen.reserve(text.len() / 16);
+    for w in shown {
+        match word_key(w) {
+            Some(k) => short.insert(k),
+            None => long.insert(w.to_vec()),
+        };
+    }
     let mut out: Vec<u8> = Vec::with_capacity(text.len() / 2);
-    for w in text.as_bytes().split(|b| !b.is_ascii_alphanumeric()) {
-        if w.len() < 3 {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && !ALNUM[bytes[i] as usize] {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && ALNUM[bytes[i] as usize] {
+            i += 1;
+        }
+        let len = i - start;
+        if len < 3 {
             continue;
         }
-        if seen.insert(w) {
-            if !out.is_empty() {
-                out.push(b' ');
+        if len > 16 {
+            let w = bytes[start..i].to_ascii_lowercase();
+            if long.insert(w.clone()) {
+                push_word(&mut out, &w);
             }
-            out.extend_from_slice(w);
+            continue;
+        }
+        // The sixteen bytes from the word's start (zeros past the text's
+        // end), those past the word masked off. An ASCII letter or digit
+        // is lowercase with its 0x20 bit set.
+        let raw: [u8; 16] = match bytes.get(start..start + 16) {
+            Some(b) => b.try_into().expect("sixteen bytes"),
+            None => {
+                let mut raw = [0u8; 16];
+                raw[..bytes.len() - start].copy_from_slice(&bytes[start..]);
+                raw
+            }
+        };
+        let mask = if len == 16 { u128::MAX } else { (1u128 << (8 * len)) - 1 };
+        let key = (u128::from_le_bytes(raw) | 0x2020_2020_2020_2020_2020_2020_2020_2020) & mask;
+        if short.insert(key) {
+            push_word(&mut out, &key.to_le_bytes()[..len]);
         }
     }
     String::from_utf8(out).expect("ASCII in, ASCII out")
+}
+
+/// `ALNUM[b]`: byte `b` is an ASCII letter or digit (one load a byte, where
+/// `is_ascii_alphanumeric` is three ranges).
+static ALNUM: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    t
+};
+
+fn push_word(out: &mut Vec<u8>, w: &[u8]) {
+    if !out.is_empty() {
+        out.push(b' ');
+    }
+    out.extend_from_slice(w);
+}
+
+/// A lowercased word of at most sixteen bytes as one number (see
+/// [`words_ascii`]); `None` for a longer one.
+fn word_key(w: &[u8]) -> Option<u128> {
+    (w.len() <= 16).then(|| w.iter().rev().fold(0u128, |k, &b| (k << 8) | u128::from(b)))
 }
 
 /// A source's snippet (its summary, then its text, cut) and the distinct
@@ -254,6 +317,16 @@ mod trim_tests {
 
         #[test]
         fn ascii_words_are_the_general_words(text in "[ -~\n]{0,300}", shown in "[ -~]{0,80}") {
+            prop_assert_eq!(words(&text, &shown), words_any(&text, &shown));
+        }
+
+        #[test]
+        fn ascii_words_about_sixteen_bytes_long_are_the_general_words(
+            // Words either side of the sixteen bytes of a key, often repeated,
+            // in either case, some of them shown.
+            text in "((a{14,19}|B{15,18}|ab{1,18}|A{17})[ .,\n]){0,30}",
+            shown in "((a{14,19}|b{15,18}|A{17})[ ]){0,6}",
+        ) {
             prop_assert_eq!(words(&text, &shown), words_any(&text, &shown));
         }
 
