@@ -149,8 +149,8 @@ fn push_word(out: &mut Vec<u8>, w: &[u8]) {
     out.extend_from_slice(w);
 }
 
-/// A lowercased word of at most sixteen bytes as one number (see
-/// [`words_ascii`]); `None` for a longer one.
+/// A word of lowercase ASCII letters and digits, of at most sixteen bytes,
+/// as one number (see [`words_ascii`]); `None` for a longer one.
 fn word_key(w: &[u8]) -> Option<u128> {
     (w.len() <= 16).then(|| w.iter().rev().fold(0u128, |k, &b| (k << 8) | u128::from(b)))
 }
