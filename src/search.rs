@@ -83,9 +83,9 @@ fn words_ascii<'a>(text: &str, shown: impl Iterator<Item = &'a [u8]>) -> String 
     let mut long: AHashSet<Vec<u8>> = AHashSet::new();
     // The words the snippet shows count as seen: one lookup a word, not two.
     for w in shown {
-        match word_key(w) {
-            Some(k) => short.insert(k),
-            None => long.insert(w.to_vec()),
+        match w.len() {
+            0..=16 => short.insert(word_key(w, w.len())),
+            _ => long.insert(w.to_vec()),
         };
     }
     let mut out: Vec<u8> = Vec::with_capacity(text.len() / 2);
@@ -105,24 +105,13 @@ fn words_ascii<'a>(text: &str, shown: impl Iterator<Item = &'a [u8]>) -> String 
         }
         if len > 16 {
             let w = bytes[start..i].to_ascii_lowercase();
-            if long.insert(w.clone()) {
+            if !long.contains(&w) {
                 push_word(&mut out, &w);
+                long.insert(w);
             }
             continue;
         }
-        // The sixteen bytes from the word's start (zeros past the text's
-        // end), those past the word masked off. An ASCII letter or digit
-        // is lowercase with its 0x20 bit set.
-        let raw: [u8; 16] = match bytes.get(start..start + 16) {
-            Some(b) => b.try_into().expect("sixteen bytes"),
-            None => {
-                let mut raw = [0u8; 16];
-                raw[..bytes.len() - start].copy_from_slice(&bytes[start..]);
-                raw
-            }
-        };
-        let mask = if len == 16 { u128::MAX } else { (1u128 << (8 * len)) - 1 };
-        let key = (u128::from_le_bytes(raw) | 0x2020_2020_2020_2020_2020_2020_2020_2020) & mask;
+        let key = word_key(&bytes[start..], len);
         if short.insert(key) {
             push_word(&mut out, &key.to_le_bytes()[..len]);
         }
@@ -149,10 +138,22 @@ fn push_word(out: &mut Vec<u8>, w: &[u8]) {
     out.extend_from_slice(w);
 }
 
-/// A word of lowercase ASCII letters and digits, of at most sixteen bytes,
-/// as one number (see [`words_ascii`]); `None` for a longer one.
-fn word_key(w: &[u8]) -> Option<u128> {
-    (w.len() <= 16).then(|| w.iter().rev().fold(0u128, |k, &b| (k << 8) | u128::from(b)))
+/// The key of the word of ASCII letters and digits, `len` (at most
+/// sixteen) bytes long, that `from` begins with (see [`words_ascii`]): the
+/// sixteen bytes from its start (zeros past the end of `from`), those past
+/// the word masked off, lowercased (an ASCII letter or digit is lowercase
+/// with its 0x20 bit set).
+fn word_key(from: &[u8], len: usize) -> u128 {
+    let raw: [u8; 16] = match from.get(..16) {
+        Some(b) => b.try_into().expect("sixteen bytes"),
+        None => {
+            let mut raw = [0u8; 16];
+            raw[..from.len()].copy_from_slice(from);
+            raw
+        }
+    };
+    let mask = if len == 16 { u128::MAX } else { (1u128 << (8 * len)) - 1 };
+    (u128::from_le_bytes(raw) | 0x2020_2020_2020_2020_2020_2020_2020_2020) & mask
 }
 
 /// A source's snippet (its summary, then its text, cut) and the distinct
