@@ -88,6 +88,29 @@ pub struct Config {
     pub cname: Option<String>,
     pub updated: Option<String>,
     pub briefings: Vec<Briefing>,
+    /// The site's icon, from the site root: a `favicon.svg`, `.png` or
+    /// `.ico` the dossier puts in `static/`, else the built-in
+    /// `assets/favicon.svg` (see [`favicon`]).
+    pub favicon: String,
+}
+
+/// The icon files looked for at the top of `static/`, in order of
+/// preference, with their media types.
+pub const FAVICONS: &[(&str, &str)] =
+    &[("favicon.svg", "image/svg+xml"), ("favicon.png", "image/png"), ("favicon.ico", "image/x-icon")];
+
+/// The built-in icon, written under `assets/`.
+pub const DEFAULT_FAVICON: &str = "assets/favicon.svg";
+
+/// The icon a site links: the first of [`FAVICONS`] among the files copied
+/// from `static/` (named from the site root), else [`DEFAULT_FAVICON`].
+pub fn favicon(statics: &[&str]) -> String {
+    FAVICONS.iter().find(|(name, _)| statics.contains(name)).map_or(DEFAULT_FAVICON, |(name, _)| name).to_string()
+}
+
+/// The media type of an icon file, by its extension.
+pub fn favicon_type(path: &str) -> &'static str {
+    FAVICONS.iter().find(|(name, _)| path.ends_with(&name[name.rfind('.').unwrap_or(0)..])).map_or("", |(_, t)| t)
 }
 
 /// Overrides `[site] url` when set (the Pages workflow sets it).
@@ -122,6 +145,7 @@ impl Default for Config {
             cname: None,
             updated: None,
             briefings: vec![],
+            favicon: DEFAULT_FAVICON.into(),
         }
     }
 }

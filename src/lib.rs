@@ -283,8 +283,9 @@ pub fn compile_units(
 /// with every problem found.
 pub fn compile(root: &Path) -> Result<Compiled, Failure> {
     let mut timings = Timings::default();
-    let config = timings.stage("config", || read_config(root))?;
+    let mut config = timings.stage("config", || read_config(root))?;
     let mut loaded = timings.stage("load", || source::load(root, &config.content_dir));
+    config.favicon = config::favicon(&loaded.statics.iter().map(|a| a.out.as_str()).collect::<Vec<_>>());
     let mut diags = Diagnostics::default();
     diags.extend(std::mem::take(&mut loaded.diags));
     let (catalogue, mut units, article_diags) = compile_units(&config, &mut loaded, &mut timings, &mut diags);

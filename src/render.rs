@@ -74,6 +74,7 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
 pub const DEFAULT_ASSETS: &[(&str, &str)] = &[
     ("style.css", include_str!("../templates/assets/style.css")),
     ("dossier.js", include_str!("../templates/assets/dossier.js")),
+    ("favicon.svg", include_str!("../templates/assets/favicon.svg")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -142,6 +143,9 @@ struct SiteView<'a> {
     description: &'a str,
     language: &'a str,
     authors: &'a [String],
+    /// The icon's path from the site root, and its media type.
+    favicon: &'a str,
+    favicon_type: &'static str,
 }
 
 #[derive(Serialize)]
@@ -1827,6 +1831,8 @@ fn render_page<'g>(
         description: &g.config.description,
         language: &g.config.language,
         authors: &g.config.authors,
+        favicon: &g.config.favicon,
+        favicon_type: crate::config::favicon_type(&g.config.favicon),
     };
     let path = page.path(g);
     let root = if matches!(page, Page::NotFound) { String::new() } else { root_of(&path) };

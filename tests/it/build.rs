@@ -1,6 +1,7 @@
 //! The build command: output, atomicity, determinism, refusals, exit codes.
 
 use std::fs;
+use std::path::{Path, PathBuf};
 
 use crate::{dossier, fixture, main_of, read, tree};
 
@@ -362,4 +363,61 @@ fn a_topic_page_lists_the_entities_its_sources_name_most() {
     assert!(section.contains("And 12 more named less often"), "{section}");
     // Every one of them still has its page, linked from the source.
     assert!(read(d.path().join("book/entities/p01/index.html")).contains("Person Number01"));
+}
+
+/// The `href` of a page's `<link rel="icon">` and its `type`.
+fn icon_link(html: &str) -> (String, String) {
+    let at = html.find("<link rel=\"icon\"").expect("a <link rel=\"icon\">");
+    let tag = &html[at..at + html[at..].find('>').unwrap()];
+    let attr = |name: &str| {
+        let from = tag.find(&format!("{name}=\"")).map(|i| i + name.len() + 2).unwrap_or_else(|| panic!("{tag}"));
+        tag[from..from + tag[from..].find('"').unwrap()].to_string()
+    };
+    (attr("href"), attr("type"))
+}
+
+/// Every page's icon link, resolved from the page's folder (404.html from the
+/// site root, as its `<base>` makes it), as (page, file it names, type).
+fn icons(book: &Path) -> Vec<(String, PathBuf, String)> {
+    let mut out = vec![];
+    for (rel, bytes) in tree(book) {
+        if !rel.ends_with(".html") {
+            continue;
+        }
+        let (href, kind) = icon_link(std::str::from_utf8(&bytes).unwrap());
+        let dir = if rel == "404.html" { book.to_path_buf() } else { book.join(&rel).parent().unwrap().to_path_buf() };
+        out.push((rel, dir.join(href), kind));
+    }
+    out
+}
+
+#[test]
+fn every_page_links_the_built_in_icon_or_the_one_in_static() {
+    let d = fixture("basic");
+    assert_eq!(dossier(d.path(), &["build"]).code, 0);
+    let book = d.path().join("book");
+    let built_in = include_str!("../../templates/assets/favicon.svg");
+    let pages = icons(&book);
+    assert!(pages.len() > 10, "{pages:?}");
+    for (page, file, kind) in &pages {
+        assert_eq!(kind, "image/svg+xml", "{page}");
+        assert_eq!(file.canonicalize().unwrap(), book.join("assets/favicon.svg").canonicalize().unwrap(), "{page}");
+    }
+    assert_eq!(read(book.join("assets/favicon.svg")), built_in);
+
+    // A dossier's own icon in static/: an SVG is preferred to a PNG, a PNG to an ICO.
+    fs::create_dir_all(d.path().join("static")).unwrap();
+    fs::write(d.path().join("static/favicon.ico"), b"ico").unwrap();
+    fs::write(d.path().join("static/favicon.png"), b"\x89PNG").unwrap();
+    assert_eq!(dossier(d.path(), &["build"]).code, 0);
+    for (page, file, kind) in icons(&book) {
+        assert_eq!(kind, "image/png", "{page}");
+        assert_eq!(fs::read(&file).unwrap(), b"\x89PNG", "{page} links {}", file.display());
+    }
+    fs::remove_file(d.path().join("static/favicon.png")).unwrap();
+    assert_eq!(dossier(d.path(), &["build"]).code, 0);
+    for (page, file, kind) in icons(&book) {
+        assert_eq!(kind, "image/x-icon", "{page}");
+        assert_eq!(fs::read(&file).unwrap(), b"ico", "{page}");
+    }
 }
