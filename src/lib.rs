@@ -423,7 +423,7 @@ impl Sink for Counting<'_> {
         self.file(|| timed(|| self.inner.write(path, bytes)))
     }
 
-    fn write_parts(&self, path: &str, parts: &[&str]) -> std::io::Result<()> {
+    fn write_parts(&self, path: &str, parts: &[&[u8]]) -> std::io::Result<()> {
         self.file(|| timed(|| self.inner.write_parts(path, parts)))
     }
 

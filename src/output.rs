@@ -239,11 +239,29 @@ pub fn safe_relative(path: &str) -> bool {
 
 impl Sink for DiskSink {
     fn write(&self, path: &str, bytes: &[u8]) -> io::Result<()> {
-        DiskSink::write_parts(self, path, &[bytes])
+        self.write_parts(path, &[bytes])
     }
 
-    fn write_parts(&self, path: &str, parts: &[&str]) -> io::Result<()> {
-        DiskSink::write_parts(self, path, &parts.iter().map(|p| p.as_bytes()).collect::<Vec<_>>())
+    fn write_parts(&self, path: &str, parts: &[&[u8]]) -> io::Result<()> {
+        use std::io::{IoSlice, Write};
+        let mut file = self.create(path)?;
+        if let [one] = parts {
+            return file.write_all(one);
+        }
+        // One gathered write for the runs between pieces and the pieces, not
+        // a buffer to copy them into (the system takes at most 1,024 runs a
+        // call: a page of thousands of pieces takes a few).
+        let mut slices: Vec<IoSlice> = parts.iter().filter(|p| !p.is_empty()).map(|p| IoSlice::new(p)).collect();
+        let mut rest = &mut slices[..];
+        while !rest.is_empty() {
+            match file.write_vectored(rest) {
+                Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "failed to write the whole page")),
+                Ok(n) => IoSlice::advance_slices(&mut rest, n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     fn write_stream(&self, path: &str, produce: &mut crate::render::Produce) -> io::Result<()> {
@@ -269,28 +287,6 @@ impl DiskSink {
             fs::create_dir_all(parent)?;
         }
         fs::File::create(full)
-    }
-
-    fn write_parts(&self, path: &str, parts: &[&[u8]]) -> io::Result<()> {
-        use std::io::{IoSlice, Write};
-        let mut file = self.create(path)?;
-        if let [one] = parts {
-            return file.write_all(one);
-        }
-        // One gathered write for the runs between pieces and the pieces, not
-        // a buffer to copy them into (the system takes at most 1,024 runs a
-        // call: a page of thousands of pieces takes a few).
-        let mut slices: Vec<IoSlice> = parts.iter().filter(|p| !p.is_empty()).map(|p| IoSlice::new(p)).collect();
-        let mut rest = &mut slices[..];
-        while !rest.is_empty() {
-            match file.write_vectored(rest) {
-                Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "failed to write the whole page")),
-                Ok(n) => IoSlice::advance_slices(&mut rest, n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
     }
 }
 
@@ -401,12 +397,12 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let sink = DiskSink { dir: tmp.path().to_path_buf() };
         let big = "x".repeat(100_000);
-        let parts = ["<ol>", big.as_str(), "<li>", "</ol>"];
+        let parts: [&[u8]; 4] = [b"<ol>", big.as_bytes(), b"<li>", b"</ol>"];
         crate::render::Sink::write_parts(&sink, "a/b/index.html", &parts).unwrap();
-        assert_eq!(fs::read_to_string(tmp.path().join("a/b/index.html")).unwrap(), parts.concat());
-        crate::render::Sink::write_parts(&sink, "a/b/index.html", &["short"]).unwrap();
+        assert_eq!(fs::read(tmp.path().join("a/b/index.html")).unwrap(), parts.concat());
+        crate::render::Sink::write_parts(&sink, "a/b/index.html", &[b"short"]).unwrap();
         assert_eq!(fs::read_to_string(tmp.path().join("a/b/index.html")).unwrap(), "short");
-        assert!(crate::render::Sink::write_parts(&sink, "../x", &["no"]).is_err());
+        assert!(crate::render::Sink::write_parts(&sink, "../x", &[b"no"]).is_err());
     }
 
     #[test]

@@ -24,8 +24,8 @@ pub trait Sink: Sync {
 
     /// Writes the file made of `parts` in order: a page and the pieces
     /// spliced into it, never joined in memory where the sink need not.
-    fn write_parts(&self, path: &str, parts: &[&str]) -> std::io::Result<()> {
-        self.write(path, parts.concat().as_bytes())
+    fn write_parts(&self, path: &str, parts: &[&[u8]]) -> std::io::Result<()> {
+        self.write(path, &parts.concat())
     }
 
     /// Writes the file `produce` makes, handing it a run at a time: a page
@@ -593,7 +593,7 @@ impl Piece<'_> {
 
 /// One run of a page: text of its own, or the piece a marker stands for.
 enum Run<'p, 'g> {
-    Text(&'p str),
+    Text(&'p [u8]),
     Piece(&'p Piece<'g>),
 }
 
@@ -623,8 +623,10 @@ impl<'g> Pieces<'g> {
 }
 
 /// A rendered page: Tera's output, and the pieces its markers stand for.
+/// Tera writes text only, and the markers are whole characters: the bytes
+/// and the pages made of them are UTF-8 without being checked again.
 pub(crate) struct PageHtml<'g> {
-    html: String,
+    html: Vec<u8>,
     pieces: Vec<Piece<'g>>,
 }
 
@@ -635,17 +637,23 @@ impl<'g> PageHtml<'g> {
             return vec![Run::Text(&self.html)];
         }
         let prefix = format!("{OPEN}{}:", nonce());
+        let finder = memchr::memmem::Finder::new(prefix.as_bytes());
+        let mut close = [0; 4];
+        let close = CLOSE.encode_utf8(&mut close).as_bytes();
         let mut out = vec![];
-        let mut rest = self.html.as_str();
+        let mut rest = &self.html[..];
         let mut plain = 0;
-        while let Some(at) = rest[plain..].find(prefix.as_str()).map(|i| i + plain) {
+        while let Some(at) = finder.find(&rest[plain..]).map(|i| i + plain) {
             let after = &rest[at + prefix.len()..];
-            let piece = after.find(CLOSE).and_then(|end| Some((after[..end].parse::<usize>().ok()?, end)));
-            match piece.and_then(|(n, end)| self.pieces.get(n).map(|p| (p, end))) {
+            let piece = memchr::memmem::find(after, close).and_then(|end| {
+                let n = std::str::from_utf8(&after[..end]).ok()?.parse::<usize>().ok()?;
+                Some((self.pieces.get(n)?, end))
+            });
+            match piece {
                 Some((p, end)) => {
                     out.push(Run::Text(&rest[..at]));
                     out.push(Run::Piece(p));
-                    rest = &after[end + CLOSE.len_utf8()..];
+                    rest = &after[end + close.len()..];
                     plain = 0;
                 }
                 // Not one of ours: kept as text.
@@ -653,7 +661,7 @@ impl<'g> PageHtml<'g> {
             }
         }
         out.push(Run::Text(rest));
-        out.retain(|r| !matches!(r, Run::Text("")));
+        out.retain(|r| !matches!(r, Run::Text([])));
         out
     }
 
@@ -662,13 +670,13 @@ impl<'g> PageHtml<'g> {
         self.pieces.iter().any(|p| matches!(p, Piece::Later(_)))
     }
 
-    /// The page, in order, as text (no piece of it rendered later).
-    fn parts(&self) -> Vec<&str> {
+    /// The page, in order (no piece of it rendered later).
+    fn parts(&self) -> Vec<&[u8]> {
         self.runs()
             .into_iter()
             .map(|r| match r {
                 Run::Text(t) => t,
-                Run::Piece(p) => p.as_str(),
+                Run::Piece(p) => p.as_str().as_bytes(),
             })
             .collect()
     }
@@ -695,7 +703,7 @@ impl<'g> PageHtml<'g> {
         for r in &runs {
             let made;
             let run: &[u8] = match r {
-                Run::Text(t) => t.as_bytes(),
+                Run::Text(t) => t,
                 Run::Piece(Piece::Later(_)) => {
                     if batch.is_empty() {
                         let end = (next + LATER_BATCH).min(later.len());
@@ -726,7 +734,8 @@ impl<'g> PageHtml<'g> {
         Ok(bytes)
     }
 
-    fn into_string(self) -> Result<String, tera::Error> {
+    /// The whole page.
+    fn into_bytes(self) -> Result<Vec<u8>, tera::Error> {
         if self.pieces.is_empty() {
             return Ok(self.html);
         }
@@ -741,7 +750,7 @@ impl<'g> PageHtml<'g> {
         );
         match (written, error) {
             (_, Some(e)) => Err(e),
-            (Ok(_), None) => Ok(String::from_utf8(out).expect("pages and pieces are text")),
+            (Ok(_), None) => Ok(out),
             (Err(e), None) => unreachable!("writing to memory does not fail: {e}"),
         }
     }
@@ -1858,10 +1867,12 @@ fn render_page<'g>(
     ctx.insert("base_href", &base_href);
     let rendered = match fill(&mut ctx, tera, &c, page, &root) {
         Ok(()) => {
-            let html = tera.render(page.template(), &ctx);
+            let mut html = page_buffer(page.template());
+            let done = tera.render_to(page.template(), &ctx, &mut html);
+            page_made(page.template(), html.len());
             // The context can be as large as the page: let it go first.
             drop(ctx);
-            html.map(|html| PageHtml { html, pieces: c.pieces.take() })
+            done.map(|()| PageHtml { html, pieces: c.pieces.take() })
         }
         Err(e) => Err(e),
     };
@@ -1871,6 +1882,27 @@ fn render_page<'g>(
         message: tera_message(&e),
     });
     (path, rendered)
+}
+
+/// The size each template's last page came to: the next one's buffer
+/// starts a little larger, so that a page is rendered into one allocation
+/// rather than grown (and copied) a dozen times.
+static PAGE_SIZES: std::sync::Mutex<Vec<(&str, usize)>> = std::sync::Mutex::new(Vec::new());
+
+/// The buffer to render a page of `template` into.
+fn page_buffer(template: &str) -> Vec<u8> {
+    let sizes = PAGE_SIZES.lock().unwrap_or_else(|e| e.into_inner());
+    let last = sizes.iter().find(|(t, _)| *t == template).map_or(16 * 1024, |(_, n)| *n);
+    Vec::with_capacity(last + last / 8)
+}
+
+/// Remembers the size of a page `template` made.
+fn page_made(template: &'static str, len: usize) {
+    let mut sizes = PAGE_SIZES.lock().unwrap_or_else(|e| e.into_inner());
+    match sizes.iter_mut().find(|(t, _)| *t == template) {
+        Some((_, n)) => *n = len,
+        None => sizes.push((template, len)),
+    }
 }
 
 /// Every page's path, with what renders it.
@@ -1920,7 +1952,7 @@ pub fn render_path(
     if let Some(page) = index.pages.get(path) {
         let (path, html) = render_page(g, tera, frag, page);
         return Some(html.and_then(|p| {
-            p.into_string().map(String::into_bytes).map_err(|e| RenderError::Template {
+            p.into_bytes().map_err(|e| RenderError::Template {
                 template: page.template().into(),
                 page: path,
                 message: tera_message(&e),
@@ -2129,6 +2161,11 @@ pub fn dependents(g: &SiteGraph, slugs: &HashSet<String>) -> std::collections::B
 mod pieces_tests {
     use super::*;
 
+    /// The whole page, as text.
+    fn text(page: PageHtml) -> String {
+        String::from_utf8(page.into_bytes().unwrap()).unwrap()
+    }
+
     #[test]
     fn markers_become_their_pieces_and_nothing_else_is_touched() {
         let p = Pieces::default();
@@ -2138,12 +2175,12 @@ mod pieces_tests {
         let forged = format!("{OPEN}1:0{CLOSE}");
         let html = format!("<ol>{a}{b}{a}</ol><p>{forged}</p>");
         assert_eq!(
-            PageHtml { html, pieces: p.take() }.into_string().unwrap(),
+            text(PageHtml { html: html.into_bytes(), pieces: p.take() }),
             format!("<ol><li>a</li><li>b</li><li>a</li></ol><p>{forged}</p>")
         );
         // An index it does not hold stays too.
         let unknown = format!("{OPEN}{}:9{CLOSE}", nonce());
-        assert_eq!(PageHtml { html: unknown.clone(), pieces: p.take() }.into_string().unwrap(), unknown);
+        assert_eq!(text(PageHtml { html: unknown.clone().into_bytes(), pieces: p.take() }), unknown);
     }
 
     #[test]
@@ -2152,12 +2189,13 @@ mod pieces_tests {
         let a = p.add(Piece::Own("<li>a</li>".into()));
         let b = p.add(Piece::Shared(Arc::from("<li>b</li>")));
         let forged = format!("{OPEN}1:0{CLOSE}");
-        let page = PageHtml { html: format!("{a}<ol>{b}{forged}{a}</ol>"), pieces: p.take() };
-        assert_eq!(page.parts(), vec!["<li>a</li>", "<ol>", "<li>b</li>", forged.as_str(), "<li>a</li>", "</ol>"]);
-        assert_eq!(page.into_string().unwrap(), format!("<li>a</li><ol><li>b</li>{forged}<li>a</li></ol>"));
+        let page = PageHtml { html: format!("{a}<ol>{b}{forged}{a}</ol>").into_bytes(), pieces: p.take() };
+        let parts: Vec<&[u8]> = vec![b"<li>a</li>", b"<ol>", b"<li>b</li>", forged.as_bytes(), b"<li>a</li>", b"</ol>"];
+        assert_eq!(page.parts(), parts);
+        assert_eq!(text(page), format!("<li>a</li><ol><li>b</li>{forged}<li>a</li></ol>"));
         // A page without pieces is one run, as rendered.
-        let plain = PageHtml { html: "<p>x</p>".into(), pieces: vec![] };
-        assert_eq!(plain.parts(), vec!["<p>x</p>"]);
+        let plain = PageHtml { html: b"<p>x</p>".to_vec(), pieces: vec![] };
+        assert_eq!(plain.parts(), vec![b"<p>x</p>"]);
     }
 
     #[test]
@@ -2179,7 +2217,7 @@ mod pieces_tests {
             }
         }
         html.push_str("</ol>");
-        let page = PageHtml { html, pieces: p.take() };
+        let page = PageHtml { html: html.into_bytes(), pieces: p.take() };
         assert!(page.has_later());
         assert_eq!(made.load(std::sync::atomic::Ordering::Relaxed), 0, "nothing is rendered before it is written");
         // Written a run at a time: the first batch is rendered before the
@@ -2207,7 +2245,7 @@ mod pieces_tests {
             .collect();
         assert_eq!(runs.concat(), expected);
         assert_eq!(bytes as usize, expected.len());
-        assert_eq!(page.into_string().unwrap(), expected);
+        assert_eq!(text(page), expected);
     }
 
     #[test]
@@ -2215,12 +2253,12 @@ mod pieces_tests {
         let p = Pieces::default();
         let ok = p.add(Piece::Own("<p>before</p>".into()));
         let bad = p.add(Piece::Later(Box::new(|_: &mut Vec<u8>| Err(tera::Error::message("no such field")))));
-        let page = PageHtml { html: format!("{ok}{bad}<p>after</p>"), pieces: p.take() };
+        let page = PageHtml { html: format!("{ok}{bad}<p>after</p>").into_bytes(), pieces: p.take() };
         let mut error = None;
         let written = page.write_to(&mut |_| Ok(()), &mut error);
         assert!(written.is_err());
         assert!(error.unwrap().to_string().contains("no such field"));
-        assert!(page.into_string().unwrap_err().to_string().contains("no such field"));
+        assert!(page.into_bytes().unwrap_err().to_string().contains("no such field"));
     }
 }
 
