@@ -354,8 +354,10 @@ pub fn compile_article(mut art: Article, cat: &Catalogue) -> (Unit, UnitTimes) {
     let mut quote_paragraph = Vec::with_capacity(art.events.len());
     for claim in &art.events {
         let q = fold(&claim.quote);
+        let q_in = memchr::memmem::Finder::new(q.as_bytes());
         let found = (0..r.paragraphs.len()).find(|&j| {
-            folded[j].get_or_insert_with(|| crate::text::fold_collapsed(&r.paragraphs[j].text)).contains(&q)
+            let text = folded[j].get_or_insert_with(|| crate::text::fold_collapsed(&r.paragraphs[j].text));
+            q_in.find(text.as_bytes()).is_some()
         });
         quote_paragraph.push(found.map(|p| p + 1));
         if found.is_none() {

@@ -1283,7 +1283,9 @@ fn render_parts<T: Send>(
             let mut ctx = Context::new();
             fill(&mut ctx, i);
             buf.clear();
-            let html = tera.render_to(template, &ctx, &mut *buf).map(|()| make(&String::from_utf8_lossy(buf)));
+            let html = tera
+                .render_to(template, &ctx, &mut *buf)
+                .map(|()| make(std::str::from_utf8(buf).expect("Tera writes text")));
             nanos.fetch_add(started.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
             html
         })

@@ -201,13 +201,13 @@ pub fn label(key: &str) -> String {
 
 /// At most `max` characters, cut at a word boundary, with an ellipsis.
 pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let cut: String = s.chars().take(max).collect();
+    // Only as far as the cut is read: not every character counted, nor
+    // the first `max` collected one by one.
+    let Some((end, _)) = s.char_indices().nth(max) else { return s.to_string() };
+    let cut = &s[..end];
     let cut = match cut.rfind(' ') {
         Some(i) if i > max / 2 => &cut[..i],
-        _ => &cut,
+        _ => cut,
     };
     format!("{}…", cut.trim_end_matches([',', ';', ':', '.']))
 }
@@ -222,6 +222,22 @@ mod tests {
             let collapsed = collapse_whitespace(&s);
             proptest::prop_assert_eq!(fold_collapsed(&collapsed), fold(&collapsed));
             proptest::prop_assert_eq!(fold_collapsed(&collapsed), fold(&s));
+        }
+
+        #[test]
+        fn truncation_cuts_at_the_same_place_as_counting_every_character(s in "[ -~é“”\u{1F600}]{0,60}", max in 0usize..50) {
+            // The plain way: count the characters, collect the first `max`.
+            let plain = if s.chars().count() <= max {
+                s.clone()
+            } else {
+                let cut: String = s.chars().take(max).collect();
+                let cut = match cut.rfind(' ') {
+                    Some(i) if i > max / 2 => &cut[..i],
+                    _ => &cut,
+                };
+                format!("{}…", cut.trim_end_matches([',', ';', ':', '.']))
+            };
+            proptest::prop_assert_eq!(truncate(&s, max), plain);
         }
 
         #[test]

@@ -271,10 +271,7 @@ pub fn render(body: &str, opts: &RenderOptions) -> Rendered {
             }
             Event::Start(Tag::Paragraph) if opts.number_paragraphs && in_table == 0 => {
                 let n = blocks.open(&mut out, line_of(&line_starts, range.start));
-                html_events.push(Event::Html(
-                    format!("<p id=\"p{n}\"><a class=\"pn\" href=\"#p{n}\" aria-label=\"Paragraph {n}\">{n}</a>")
-                        .into(),
-                ));
+                html_events.push(Event::Html(paragraph_open(n).into()));
             }
             Event::End(TagEnd::Paragraph) if opts.number_paragraphs && in_table == 0 => {
                 close_block(&mut out, &mut blocks);
@@ -423,6 +420,18 @@ fn close_block(out: &mut Rendered, b: &mut Blocks) {
     out.paragraphs[n - 1].text = crate::text::collapse_whitespace_owned(text);
 }
 
+/// `<p id="p{n}"><a class="pn" href="#p{n}" aria-label="Paragraph {n}">{n}</a>`,
+/// put together without `format!` (once for every paragraph of the corpus).
+fn paragraph_open(n: usize) -> String {
+    let mut num = itoa::Buffer::new();
+    let n = num.format(n);
+    let mut out = String::with_capacity(80 + 4 * n.len());
+    for part in ["<p id=\"p", n, "\"><a class=\"pn\" href=\"#p", n, "\" aria-label=\"Paragraph ", n, "\">", n, "</a>"] {
+        out.push_str(part);
+    }
+    out
+}
+
 const ITEM_MARK: &str = "\u{0}dossier-item\u{0}";
 
 fn item_marks_push(events: &mut Vec<Event>) {
@@ -472,6 +481,16 @@ fn sanitize(html: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_paragraph_opens_with_its_number_as_id_link_and_label() {
+        for n in [1, 9, 10, 12345] {
+            assert_eq!(
+                paragraph_open(n),
+                format!("<p id=\"p{n}\"><a class=\"pn\" href=\"#p{n}\" aria-label=\"Paragraph {n}\">{n}</a>")
+            );
+        }
+    }
 
     proptest::proptest! {
         #[test]
