@@ -776,7 +776,8 @@ impl<'g> Ctx<'g> {
     fn source_path(&self, a: usize) -> String {
         let slug = &self.g.articles[a].slug;
         match &self.links {
-            Links::Site => format!("sources/{slug}/index.html"),
+            // The card's path, made once per article.
+            Links::Site => self.g.cards[a].path.clone(),
             Links::Print { .. } => format!("#s-{slug}"),
             Links::Briefing { root, note, .. } => match note.get(&a) {
                 Some(n) => format!("#n{n}"),
