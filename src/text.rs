@@ -199,6 +199,119 @@ pub fn label(key: &str) -> String {
     key.replace(['-', '_'], " ")
 }
 
+/// Words that end in a full stop without ending a sentence, lowercase and
+/// sorted (looked up by binary search, in any case).
+const ABBREVIATIONS: &[&[u8]] = &[
+    b"approx", b"apr", b"aug", b"ca", b"capt", b"cf", b"co", b"col", b"corp", b"dec", b"dr", b"e.g", b"etc", b"feb",
+    b"fig", b"gen", b"i.e", b"inc", b"jan", b"jr", b"jul", b"jun", b"lt", b"ltd", b"mar", b"mr", b"mrs", b"ms", b"no",
+    b"nos", b"nov", b"oct", b"pp", b"prof", b"rev", b"sep", b"sept", b"sgt", b"sr", b"st", b"vol", b"vs",
+];
+
+/// Where the sentences of `text` end: the byte just past each one's
+/// closing punctuation (and the quotation marks or brackets that close
+/// with it), in order; the last sentence ends with the text and is not
+/// listed. A stop ends no sentence after an initial or an abbreviation
+/// ("President K. Tokayev", "Mr. Sales", "U.S. officials"), before a
+/// lowercase word, or inside a short quotation (`held its "Unity.
+/// Creativity. Rise." session` is one sentence).
+pub fn sentence_ends(text: &str) -> Vec<usize> {
+    let b = text.as_bytes();
+    let quotes = quotations(text);
+    let inside_quote = |at: usize| quotes.iter().any(|&(open, close)| open < at && at <= close);
+    let mut ends = vec![];
+    let mut from = 0;
+    while let Some(i) = memchr::memchr3(b'.', b'!', b'?', &b[from..]).map(|i| i + from) {
+        // Further marks ("?!", "...") and what closes with the sentence.
+        let mut j = i + 1;
+        while j < b.len() && matches!(b[j], b'.' | b'!' | b'?') {
+            j += 1;
+        }
+        while let Some(c @ ('"' | '\'' | ')' | ']' | '\u{201d}' | '\u{2019}' | '\u{bb}')) = text[j..].chars().next() {
+            j += c.len_utf8();
+        }
+        from = j;
+        let Some(after) = text[j..].strip_prefix(|c: char| c.is_whitespace()) else { continue };
+        let Some(next) = after.trim_start().chars().next() else { continue };
+        // A lowercase word goes on the sentence; so does a word after an
+        // initial or an abbreviation, and a stop inside a short quotation.
+        let initial = j == i + 1 && b[i] == b'.' && abbreviation_before(text, i);
+        if !(next.is_lowercase() || initial || inside_quote(j)) {
+            ends.push(j);
+        }
+    }
+    ends
+}
+
+/// Whether the word before the full stop at `stop` is an initial, a run of
+/// them ("U.S"), or one of [`ABBREVIATIONS`].
+fn abbreviation_before(text: &str, stop: usize) -> bool {
+    let word_start = text[..stop]
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_alphabetic() || c == '.'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let word = &text[word_start..stop];
+    if word.is_empty() {
+        return false;
+    }
+    let mut letters = word.split('.');
+    if letters.all(|l| l.chars().count() == 1) {
+        return true;
+    }
+    let mut lower = [0u8; 8];
+    if word.len() > lower.len() {
+        return false;
+    }
+    for (l, b) in lower.iter_mut().zip(word.bytes()) {
+        *l = b.to_ascii_lowercase();
+    }
+    ABBREVIATIONS.binary_search(&&lower[..word.len()]).is_ok()
+}
+
+/// A quotation longer than this (in bytes) is speech, whose sentences are
+/// split as any others: a name in it is shown in its sentence, not in the
+/// whole of it. A shorter one is a title or a phrase ("Unity. Creativity.
+/// Rise.") and is never cut.
+const QUOTATION_KEPT_WHOLE: usize = 200;
+
+/// The short quotations of `text` (see [`QUOTATION_KEPT_WHOLE`]) as (opening
+/// mark, closing mark) byte offsets: straight double quotes taken in pairs
+/// (a last one without a partner is left out), and curly ones from an
+/// opening mark to the closing one.
+fn quotations(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut spans = vec![];
+    let (mut straight, mut curly) = (None, None);
+    // Straight quotes, and the first byte of the curly ones (U+201C and
+    // U+201D are E2 80 9C and E2 80 9D): a vectorised scan, not a walk
+    // through every character.
+    for i in memchr::memchr2_iter(b'"', 0xE2, b) {
+        match (b[i], b.get(i + 1..i + 3)) {
+            (b'"', _) => match straight.take() {
+                Some(open) => spans.push((open, i)),
+                None => straight = Some(i),
+            },
+            (_, Some([0x80, 0x9C])) => curly = Some(i),
+            (_, Some([0x80, 0x9D])) => {
+                if let Some(open) = curly.take() {
+                    spans.push((open, i));
+                }
+            }
+            _ => {}
+        }
+    }
+    spans.retain(|&(open, close)| close - open <= QUOTATION_KEPT_WHOLE);
+    spans
+}
+
+/// The sentence of `text` around byte `at`, given its [`sentence_ends`].
+pub fn sentence_around<'a>(text: &'a str, ends: &[usize], at: usize) -> &'a str {
+    let k = ends.partition_point(|&e| e <= at);
+    let start = if k == 0 { 0 } else { ends[k - 1] };
+    let end = ends.get(k).copied().unwrap_or(text.len());
+    text[start..end].trim()
+}
+
 /// At most `max` characters, cut at a word boundary, with an ellipsis.
 pub fn truncate(s: &str, max: usize) -> String {
     // Only as far as the cut is read: not every character counted, nor
@@ -215,6 +328,53 @@ pub fn truncate(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sentence around the first occurrence of `name` in `text`.
+    fn sentence_of<'a>(text: &'a str, name: &str) -> &'a str {
+        sentence_around(text, &sentence_ends(text), text.find(name).unwrap())
+    }
+
+    #[test]
+    fn abbreviations_are_lowercase_and_sorted_for_their_binary_search() {
+        assert!(ABBREVIATIONS.windows(2).all(|w| w[0] < w[1]));
+        assert!(ABBREVIATIONS.iter().all(|a| a.len() <= 8 && !a.iter().any(u8::is_ascii_uppercase)));
+    }
+
+    #[test]
+    fn sentences_end_at_stops_but_not_at_initials_abbreviations_or_inside_quotes() {
+        // From the seed dossier: an initial is not the end of a sentence.
+        let t =
+            "The Assembly met. President K. Tokayev proposed appointing a deputy head. This initiative is commendable.";
+        assert_eq!(sentence_of(t, "Tokayev"), "President K. Tokayev proposed appointing a deputy head.");
+        assert_eq!(sentence_of(t, "K."), "President K. Tokayev proposed appointing a deputy head.");
+        // Stops inside a quotation, and the quotation closing a sentence.
+        let t = "Recently, with President Tokayev, the Assembly held its \"Unity. Creativity. Rise.\" session. During the meeting he spoke.";
+        assert_eq!(
+            sentence_of(t, "Tokayev"),
+            "Recently, with President Tokayev, the Assembly held its \"Unity. Creativity. Rise.\" session."
+        );
+        assert_eq!(sentence_of(t, "meeting"), "During the meeting he spoke.");
+        let t = "We are known simply as \u{201c}Kazakhs.\u{201d} This assertion by Tokayev holds weight.";
+        assert_eq!(sentence_of(t, "Tokayev"), "This assertion by Tokayev holds weight.");
+        assert_eq!(sentence_of(t, "Kazakhs"), "We are known simply as \u{201c}Kazakhs.\u{201d}");
+        // Abbreviations, acronyms, a lowercase word after a stop, other marks.
+        let t =
+            "Mr. Sales met U.S. officials on Jan. 5 at approx. noon. Did Almaty agree?! It did (in part.) Then Rusafa.";
+        assert_eq!(sentence_of(t, "Sales"), "Mr. Sales met U.S. officials on Jan. 5 at approx. noon.");
+        assert_eq!(sentence_of(t, "Almaty"), "Did Almaty agree?!");
+        assert_eq!(sentence_of(t, "in part"), "It did (in part.)");
+        assert_eq!(sentence_of(t, "Rusafa"), "Then Rusafa.");
+        // Speech is split as any text: a name in it is shown in its sentence.
+        let speech = format!(
+            "\u{201c}{} We found their families. We proved these children were ours,\u{201d} Vasilenko said.",
+            "Their DNA should be tested, and it was, in Almaty and in Nur-Sultan, by two laboratories. ".repeat(2)
+        );
+        assert_eq!(sentence_of(&speech, "Vasilenko"), "We proved these children were ours,\u{201d} Vasilenko said.");
+        // A figure ends a sentence; a quote mark without its partner is no quotation.
+        let t = "In 2019. 14 children returned from Iraq \"at last. Then Syria.";
+        assert_eq!(sentence_of(t, "Iraq"), "14 children returned from Iraq \"at last.");
+        assert_eq!(sentence_of(t, "Syria"), "Then Syria.");
+    }
 
     proptest::proptest! {
         #[test]
@@ -238,6 +398,43 @@ mod tests {
                 format!("{}…", cut.trim_end_matches([',', ';', ':', '.']))
             };
             proptest::prop_assert_eq!(truncate(&s, max), plain);
+        }
+
+        #[test]
+        fn a_sentence_holds_the_byte_it_is_found_around(s in "[ a-zA-Z.!?\"\u{201c}\u{201d}()]{1,80}", at in 0usize..80) {
+            let at = at.min(s.len() - 1);
+            let ends = sentence_ends(&s);
+            proptest::prop_assert!(ends.windows(2).all(|w| w[0] < w[1]) && ends.iter().all(|&e| e < s.len()));
+            let sentence = sentence_around(&s, &ends, at);
+            proptest::prop_assert_eq!(sentence, sentence.trim());
+            // It is the text's own slice, and holds `at` unless `at` is space trimmed off.
+            let start = sentence.as_ptr() as usize - s.as_ptr() as usize;
+            if s.is_char_boundary(at) && !s[at..].starts_with(char::is_whitespace) {
+                proptest::prop_assert!(start <= at && at < start + sentence.len(), "{:?} at {}: {:?}", s, at, sentence);
+            }
+        }
+
+        #[test]
+        fn quotations_are_found_as_a_walk_through_the_characters_finds_them(s in "[ a-z\"\u{201c}\u{201d}\u{2014}\u{2019}\u{e2}]{0,300}") {
+            let mut spans = vec![];
+            let (mut straight, mut curly) = (None, None);
+            for (i, c) in s.char_indices() {
+                match c {
+                    '"' => match straight.take() {
+                        Some(open) => spans.push((open, i)),
+                        None => straight = Some(i),
+                    },
+                    '\u{201c}' => curly = Some(i),
+                    '\u{201d}' => {
+                        if let Some(open) = curly.take() {
+                            spans.push((open, i));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            spans.retain(|&(open, close)| close - open <= QUOTATION_KEPT_WHOLE);
+            proptest::prop_assert_eq!(quotations(&s), spans);
         }
 
         #[test]

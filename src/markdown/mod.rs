@@ -168,26 +168,6 @@ fn safe_url(url: &str) -> bool {
     !(lower.starts_with("javascript:") || lower.starts_with("vbscript:") || lower.starts_with("data:"))
 }
 
-/// The sentence of `text` around byte `at`.
-pub fn sentence_at(text: &str, at: usize) -> &str {
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    for i in (1..at.min(bytes.len())).rev() {
-        if matches!(bytes[i - 1], b'.' | b'!' | b'?') && bytes[i] == b' ' {
-            start = i + 1;
-            break;
-        }
-    }
-    let mut end = text.len();
-    for i in at..bytes.len().saturating_sub(1) {
-        if matches!(bytes[i], b'.' | b'!' | b'?') && bytes[i + 1] == b' ' {
-            end = i + 1;
-            break;
-        }
-    }
-    text[start..end].trim()
-}
-
 fn heading_level(l: HeadingLevel) -> u8 {
     l as u8
 }
@@ -409,9 +389,12 @@ impl Blocks {
 fn close_block(out: &mut Rendered, b: &mut Blocks) {
     let (Some(n), Some(text)) = (b.numbers.pop(), b.texts.pop()) else { return };
     b.linked.pop();
+    // The paragraph's sentences are found once, if a name stands in it.
+    let mut ends: Option<Vec<usize>> = None;
     b.pending.retain(|&(m, at)| {
         if out.mentions[m].paragraph == n {
-            out.mentions[m].sentence = sentence_at(&text, at).to_string();
+            let ends = ends.get_or_insert_with(|| crate::text::sentence_ends(&text));
+            out.mentions[m].sentence = crate::text::sentence_around(&text, ends, at).to_string();
             false
         } else {
             true
@@ -558,6 +541,17 @@ mod tests {
             ]
         );
         assert_eq!(r.paragraphs[1].text, "Tokayev in code, Tokayev in a link.");
+    }
+
+    #[test]
+    fn a_mention_is_shown_in_its_whole_sentence_past_initials_and_short_quotations() {
+        let m = Matcher::new([("entities/tokayev/index.html".to_string(), vec!["K. Tokayev"])]);
+        let r = render(
+            "The Assembly met on Nov. 29. President K. Tokayev spoke of \"Unity. Creativity. Rise.\" at length.\nThen it ended.\n",
+            &RenderOptions { root: "../../", matcher: &m, trusted_html: false, number_paragraphs: true },
+        );
+        let sentences: Vec<&str> = r.mentions.iter().map(|m| m.sentence.as_str()).collect();
+        assert_eq!(sentences, ["President K. Tokayev spoke of \"Unity. Creativity. Rise.\" at length."]);
     }
 
     #[test]
