@@ -297,6 +297,9 @@ struct MentionView<'a> {
     cite: String,
     paragraph: usize,
     sentence: &'a str,
+    /// The first of a run of mentions from the same source (a list shows
+    /// the source once, its sentences under it).
+    source_first: bool,
 }
 
 // ---------------------------------------------------------------- builders
@@ -1176,13 +1179,21 @@ impl<'g> Ctx<'g> {
         years
     }
 
-    fn mention(&self, m: &'g crate::graph::MentionRef) -> MentionView<'g> {
-        MentionView {
-            source: self.source(m.article as usize),
-            cite: self.cite_path(m.article as usize, m.paragraph as usize),
-            paragraph: m.paragraph as usize,
-            sentence: self.g.mentions[m.article as usize].text(m.start, m.end),
-        }
+    /// The mentions `list`, each marked when it is the first of a run from
+    /// one source.
+    fn mentions(&self, list: &'g [crate::graph::MentionRef]) -> Vec<MentionView<'g>> {
+        (0..list.len())
+            .map(|i| {
+                let m = &list[i];
+                MentionView {
+                    source: self.source(m.article as usize),
+                    cite: self.cite_path(m.article as usize, m.paragraph as usize),
+                    paragraph: m.paragraph as usize,
+                    sentence: self.g.mentions[m.article as usize].text(m.start, m.end),
+                    source_first: i == 0 || list[i - 1].article != m.article,
+                }
+            })
+            .collect()
     }
 }
 
@@ -1463,7 +1474,7 @@ fn fill<'g>(ctx: &mut Context, tera: &'g Tera, c: &Ctx<'g>, page: &Page, root: &
             ctx.insert("url", &g.entities[e].url);
             ctx.insert("content", &g.entity_html[e]);
             ctx.insert("sources", &arts.iter().map(|&a| c.source(a)).collect::<Vec<_>>());
-            ctx.insert("mentions", &g.entity_mentions[e].iter().map(|m| c.mention(m)).collect::<Vec<_>>());
+            ctx.insert("mentions", &c.mentions(&g.entity_mentions[e]));
         }
         Page::Topics => {
             let topics: Vec<tera::Value> =
@@ -1526,7 +1537,7 @@ fn fill<'g>(ctx: &mut Context, tera: &'g Tera, c: &Ctx<'g>, page: &Page, root: &
             ctx.insert("aliases", &ent.aliases);
             ctx.insert("url", &ent.url);
             ctx.insert("content", &g.entity_html[e]);
-            ctx.insert("mentions", &g.entity_mentions[e].iter().map(|m| c.mention(m)).collect::<Vec<_>>());
+            ctx.insert("mentions", &c.mentions(&g.entity_mentions[e]));
             ctx.insert("sources", &g.entity_articles[e].iter().map(|&a| c.source(a)).collect::<Vec<_>>());
             c.timeline(ctx, tera, (root, "n-"), g.entity_events[e].iter().copied())?;
         }

@@ -119,7 +119,14 @@ async function newPage(opts) {
   page.on("console", (m) => {
     if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) errors.push(m.text());
   });
-  page.on("requestfailed", (r) => errors.push(`${r.failure()?.errorText}: ${r.url()} (from ${page.url()})`));
+  page.on("requestfailed", (r) => {
+    const failure = r.failure()?.errorText;
+    // The tab's icon is fetched last and at low priority: going on to the
+    // next page cancels it. Not an error; an icon that is not there is a
+    // broken link to the crawls below.
+    if (failure === "net::ERR_ABORTED" && /\/favicon\.(svg|png|ico)$/.test(r.url())) return;
+    errors.push(`${failure}: ${r.url()} (from ${page.url()})`);
+  });
   return { ctx, page, errors };
 }
 

@@ -57,9 +57,17 @@ fn entity_pages_list_mentions_in_context_and_events() {
     let main = main_of(&html);
     assert!(main.contains("Also written: <span lang=\"en\">Roe</span>"), "{main}");
     assert!(main.contains("<blockquote><p>On November 27, 14 children were returned in operation Rusafa, said Jane Roe.</p></blockquote>"), "{main}");
-    assert!(main.contains(r#"<a href="../../sources/alpha/index.html#p2">Alpha reports the airlift, ¶2</a>"#));
+    // Each source once, its sentences under it, each with its paragraph's link.
+    let alpha = r#"<a href="../../sources/alpha/index.html">Alpha reports the airlift</a>"#;
+    assert_eq!(main.matches(alpha).count(), 1, "{main}");
+    let list = &main[main.find(alpha).unwrap()..];
+    let p1 =
+        list.find(r#"said Jane Roe.</p></blockquote><a class="at" href="../../sources/alpha/index.html#p1">¶1</a>"#);
+    let p2 = list.find(r#"Jane Roe thanked the Ministry of Foreign Affairs.</p></blockquote><a class="at" href="../../sources/alpha/index.html#p2">¶2</a>"#);
+    let beta = list.find(r#"<a href="../../sources/beta/index.html">Beta on the same airlift</a>"#);
+    assert!(p1.is_some() && p1 < p2 && p2 < beta, "{main}");
     // "Roe was there." in beta is found through the alias.
-    assert!(main.contains("<blockquote><p>Roe was there.</p></blockquote>"), "{main}");
+    assert!(main.contains(r#"<blockquote><p>Roe was there.</p></blockquote><a class="at" href="../../sources/beta/index.html#p1">¶1</a></li></ul></li></ul>"#), "{main}");
     assert!(
         main.contains(r#"<a href="../../timeline/index.html#e-airlift">The airlift returns 14 children</a>"#),
         "{main}"
