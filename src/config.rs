@@ -104,13 +104,15 @@ pub const DEFAULT_FAVICON: &str = "assets/favicon.svg";
 
 /// The icon a site links: the first of [`FAVICONS`] among the files copied
 /// from `static/` (named from the site root), else [`DEFAULT_FAVICON`].
-pub fn favicon(statics: &[&str]) -> String {
+pub fn favicon<'a>(statics: impl Iterator<Item = &'a str>) -> String {
+    let statics: Vec<&str> = statics.filter(|s| s.starts_with("favicon.")).collect();
     FAVICONS.iter().find(|(name, _)| statics.contains(name)).map_or(DEFAULT_FAVICON, |(name, _)| name).to_string()
 }
 
 /// The media type of an icon file, by its extension.
 pub fn favicon_type(path: &str) -> &'static str {
-    FAVICONS.iter().find(|(name, _)| path.ends_with(&name[name.rfind('.').unwrap_or(0)..])).map_or("", |(_, t)| t)
+    let ext = path.rsplit_once('.').map_or("", |(_, e)| e);
+    FAVICONS.iter().find(|(name, _)| name.rsplit_once('.').is_some_and(|(_, e)| e == ext)).map_or("", |(_, t)| t)
 }
 
 /// Overrides `[site] url` when set (the Pages workflow sets it).

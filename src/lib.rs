@@ -285,7 +285,7 @@ pub fn compile(root: &Path) -> Result<Compiled, Failure> {
     let mut timings = Timings::default();
     let mut config = timings.stage("config", || read_config(root))?;
     let mut loaded = timings.stage("load", || source::load(root, &config.content_dir));
-    config.favicon = config::favicon(&loaded.statics.iter().map(|a| a.out.as_str()).collect::<Vec<_>>());
+    config.favicon = config::favicon(loaded.statics.iter().map(|a| a.out.as_str()));
     let mut diags = Diagnostics::default();
     diags.extend(std::mem::take(&mut loaded.diags));
     let (catalogue, mut units, article_diags) = compile_units(&config, &mut loaded, &mut timings, &mut diags);

@@ -1182,16 +1182,14 @@ impl<'g> Ctx<'g> {
     /// The mentions `list`, each marked when it is the first of a run from
     /// one source.
     fn mentions(&self, list: &'g [crate::graph::MentionRef]) -> Vec<MentionView<'g>> {
-        (0..list.len())
-            .map(|i| {
-                let m = &list[i];
-                MentionView {
-                    source: self.source(m.article as usize),
-                    cite: self.cite_path(m.article as usize, m.paragraph as usize),
-                    paragraph: m.paragraph as usize,
-                    sentence: self.g.mentions[m.article as usize].text(m.start, m.end),
-                    source_first: i == 0 || list[i - 1].article != m.article,
-                }
+        list.iter()
+            .enumerate()
+            .map(|(i, m)| MentionView {
+                source: self.source(m.article as usize),
+                cite: self.cite_path(m.article as usize, m.paragraph as usize),
+                paragraph: m.paragraph as usize,
+                sentence: self.g.mentions[m.article as usize].text(m.start, m.end),
+                source_first: i == 0 || list[i - 1].article != m.article,
             })
             .collect()
     }
