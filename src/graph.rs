@@ -19,6 +19,7 @@ use crate::diag::{unknown_hint, Diagnostic};
 use crate::edtf::Edtf;
 use crate::frontmatter::{Article, Entity, EntityKind, EventClaim, Named, Topic};
 use crate::markdown::{self, Matcher, RenderOptions, Rendered};
+use crate::spill::{Held, Spill};
 use crate::text::{fold, number};
 
 /// One report of an event: which article, which of its claims, which paragraph.
@@ -154,21 +155,6 @@ impl Mentions {
     }
 }
 
-/// Text kept compressed (LZ4) until it is used: an article's HTML is
-/// needed once, for its page, and held from its compilation until then.
-pub struct Packed(Vec<u8>);
-
-impl Packed {
-    pub fn pack(s: &str) -> Packed {
-        Packed(lz4_flex::compress_prepend_size(s.as_bytes()))
-    }
-
-    pub fn unpack(&self) -> String {
-        let bytes = lz4_flex::decompress_size_prepended(&self.0).expect("packed by Packed::pack");
-        String::from_utf8(bytes).expect("packed from a str")
-    }
-}
-
 /// What every article is compiled against: the entities and topics
 /// (deduplicated, sorted by id), their pages' HTML, and the automaton of
 /// entity names.
@@ -180,6 +166,8 @@ pub struct Catalogue {
     pub topic_html: Vec<String>,
     pub matcher: Matcher,
     pub trusted_html: bool,
+    /// Where the articles' HTML is held until their pages ([`Spill`]).
+    pub spill: Option<Arc<Spill>>,
 }
 
 /// One article compiled on its own: everything of it that does not depend
@@ -190,7 +178,7 @@ pub struct Unit {
     pub article: Arc<Article>,
     /// Its HTML is in `html`, not here.
     pub rendered: Arc<Rendered>,
-    pub html: Arc<Packed>,
+    pub html: Arc<Held>,
     /// The search snippet and words ([`crate::search::source_text`]).
     pub search: Arc<(String, String)>,
     /// Per event claim: the paragraph (1-based) its quote stands in.
@@ -226,7 +214,7 @@ pub struct SiteGraph {
     pub articles: Vec<Arc<Article>>,
     /// Each article's HTML is in `html` ([`SiteGraph::article_html`]).
     pub rendered: Vec<Arc<Rendered>>,
-    pub html: Vec<Arc<Packed>>,
+    pub html: Vec<Arc<Held>>,
     /// Sorted by id.
     pub entities: Vec<Entity>,
     pub entity_html: Vec<String>,
@@ -319,7 +307,7 @@ pub fn catalogue(
     };
     let entity_html: Vec<String> = entities.par_iter().map(|e| page_html(&e.body)).collect();
     let topic_html: Vec<String> = topics.par_iter().map(|t| page_html(&t.body)).collect();
-    Catalogue { entities, entity_html, topics, topic_html, matcher, trusted_html }
+    Catalogue { entities, entity_html, topics, topic_html, matcher, trusted_html, spill: Spill::new() }
 }
 
 /// Time one article's compilation spent in Markdown, and in the rest of it
@@ -436,7 +424,7 @@ pub fn compile_article(mut art: Article, cat: &Catalogue) -> (Unit, UnitTimes) {
     }
     // The words as written are not shown anywhere: only the sentences stay.
     let mentions = Arc::new(Mentions::new(&std::mem::take(&mut r.mentions)));
-    let html = Arc::new(Packed::pack(&std::mem::take(&mut r.html)));
+    let html = Arc::new(Held::new(std::mem::take(&mut r.html), cat.spill.as_ref()));
     let unit = Unit {
         article: Arc::new(art),
         html,
@@ -478,7 +466,7 @@ pub fn link(config: Config, cat: &Catalogue, units: &[Arc<Unit>], diags: &mut Ve
     let units = kept;
     let articles: Vec<Arc<Article>> = units.iter().map(|u| u.article.clone()).collect();
     let rendered: Vec<Arc<Rendered>> = units.iter().map(|u| u.rendered.clone()).collect();
-    let html: Vec<Arc<Packed>> = units.iter().map(|u| u.html.clone()).collect();
+    let html: Vec<Arc<Held>> = units.iter().map(|u| u.html.clone()).collect();
     let mentions: Vec<Arc<Mentions>> = units.iter().map(|u| u.mentions.clone()).collect();
     let search_text: Vec<Arc<(String, String)>> = units.iter().map(|u| u.search.clone()).collect();
     let entities = cat.entities.clone();
@@ -1137,9 +1125,9 @@ impl SiteGraph {
         self.articles.binary_search_by(|a| a.slug.as_str().cmp(slug)).ok()
     }
 
-    /// Article `a`'s rendered HTML.
-    pub fn article_html(&self, a: usize) -> String {
-        self.html[a].unpack()
+    /// Article `a`'s rendered HTML, read back from where it is held.
+    pub fn article_html(&self, a: usize) -> std::io::Result<String> {
+        self.html[a].text()
     }
 
     pub fn claim(&self, r: &Report) -> &crate::frontmatter::EventClaim {

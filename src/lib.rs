@@ -33,6 +33,7 @@ pub mod scaffold;
 pub mod search;
 pub mod serve;
 pub mod source;
+pub mod spill;
 pub mod text;
 
 use std::path::{Path, PathBuf};

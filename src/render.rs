@@ -1331,6 +1331,12 @@ pub fn root_of(path: &str) -> String {
     "../".repeat(path.matches('/').count())
 }
 
+/// An article's HTML that could not be read back ([`crate::spill`]): the
+/// system's fault, told as such.
+fn held_error(e: std::io::Error) -> tera::Error {
+    tera::Error::message(format!("could not read an article's HTML back from the build's temporary file: {e}"))
+}
+
 fn fill<'g>(ctx: &mut Context, tera: &'g Tera, c: &Ctx<'g>, page: &Page, root: &str) -> Result<(), tera::Error> {
     let g = c.g;
     match *page {
@@ -1421,7 +1427,7 @@ fn fill<'g>(ctx: &mut Context, tera: &'g Tera, c: &Ctx<'g>, page: &Page, root: &
                 },
             );
             ctx.insert("url", &art.url);
-            ctx.insert("content", &g.article_html(a));
+            ctx.insert("content", &g.article_html(a).map_err(held_error)?);
             ctx.insert("paragraphs", &r.paragraph_count);
             ctx.insert("topics", &g.article_topics[a].iter().map(|&t| c.topic(t)).collect::<Vec<_>>());
             ctx.insert("entities", &g.article_entities[a].iter().map(|&e| c.entity(e)).collect::<Vec<_>>());
@@ -1679,7 +1685,7 @@ fn fill_print<'g>(ctx: &mut Context, tera: &'g Tera, site: &Ctx<'g>) -> Result<(
         .iter()
         .map(|&a| {
             let art = &g.articles[a];
-            PrintSource {
+            Ok(PrintSource {
                 source: cards[a].clone(),
                 site_path: format!("{root}sources/{}/index.html", art.slug),
                 published_note: &art.published_note,
@@ -1690,10 +1696,14 @@ fn fill_print<'g>(ctx: &mut Context, tera: &'g Tera, site: &Ctx<'g>) -> Result<(
                 } else {
                     format!("{root}{}", original_path(&art.original))
                 },
-                content: if full { localise(&g.article_html(a), &art.slug, root) } else { String::new() },
-            }
+                content: if full {
+                    localise(&g.article_html(a).map_err(held_error)?, &art.slug, root)
+                } else {
+                    String::new()
+                },
+            })
         })
-        .collect();
+        .collect::<Result<_, tera::Error>>()?;
     ctx.insert("running", &css_string(&g.config.title));
     ctx.insert("topics", &topics);
     // The template lists the timeline with root "" and ids "": in-page.
