@@ -81,15 +81,21 @@ pub fn collapse_whitespace(s: &str) -> String {
 /// no control bytes, no two spaces together, none at either end.
 pub fn collapse_whitespace_owned(s: String) -> String {
     let b = s.as_bytes();
-    let collapsed = b.first() != Some(&b' ')
-        && b.last() != Some(&b' ')
-        && b.iter().all(|&c| (b' '..0x7f).contains(&c))
-        && !s.contains("  ");
+    let collapsed = b.first() != Some(&b' ') && b.last() != Some(&b' ') && printable_ascii(b) && !s.contains("  ");
     if collapsed {
         s
     } else {
         collapse_whitespace(&s)
     }
+}
+
+/// Whether every byte is printable ASCII (space to `~`): 32 bytes at a time
+/// without an early exit inside a block, so the compiler makes it vector
+/// code (a paragraph's text is checked once, some 120,000 at 10,000 articles).
+fn printable_ascii(b: &[u8]) -> bool {
+    let outside = |c: &[u8]| c.iter().fold(0u8, |n, &x| n | u8::from(x.wrapping_sub(b' ') >= 0x5f));
+    let mut blocks = b.chunks_exact(32);
+    blocks.all(|c| outside(c) == 0) && outside(blocks.remainder()) == 0
 }
 
 /// ASCII `s` with whitespace runs made one space and trimmed, every other
@@ -328,6 +334,23 @@ pub fn truncate(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_ascii_is_the_byte_range_check() {
+        for len in [0, 1, 31, 32, 33, 64, 100] {
+            for at in 0..len {
+                for bad in [0u8, b'\n', 0x1f, 0x7f, 0x80, 0xff] {
+                    let mut b = vec![b'a'; len];
+                    b[at] = bad;
+                    assert!(!printable_ascii(&b), "{len} {at} {bad}");
+                    b[at] = b'~';
+                    assert!(printable_ascii(&b));
+                    b[at] = b' ';
+                    assert!(printable_ascii(&b));
+                }
+            }
+        }
+    }
 
     /// The sentence around the first occurrence of `name` in `text`.
     fn sentence_of<'a>(text: &'a str, name: &str) -> &'a str {
