@@ -2296,7 +2296,9 @@ mod escape_tests {
 
     proptest::proptest! {
         #[test]
-        fn escapes_as_five_replacements(s in "[a-z &<>\"'é/]{0,70}") {
+        // Either side of the one-pass check's 256 bytes, with few or no
+        // bytes to escape as often as many.
+        fn escapes_as_five_replacements(s in "([a-z é/]{0,300}|[a-z &<>\"'é/]{0,300})") {
             let expected = s
                 .replace('&', "&amp;")
                 .replace('<', "&lt;")
@@ -2312,6 +2314,9 @@ mod escape_tests {
         let plain = "a".repeat(15);
         assert_eq!(escaped(&format!("{plain}<{plain}{plain}&")), format!("{plain}&lt;{plain}{plain}&amp;"));
         assert_eq!(escaped(&"b".repeat(40)), "b".repeat(40));
+        for n in [255, 256, 257, 300] {
+            assert_eq!(escaped(&format!("{}'", "c".repeat(n))), format!("{}&#39;", "c".repeat(n)));
+        }
         assert_eq!(escaped(""), "");
     }
 }
