@@ -294,6 +294,9 @@ struct EntryHtml {
 #[derive(Serialize)]
 struct MentionView<'a> {
     source: tera::Value,
+    /// The source in a line (`source_line.html`, rendered once per source
+    /// and shared by every page that cites it), for the first of a run.
+    line: tera::Value,
     cite: String,
     paragraph: usize,
     sentence: &'a str,
@@ -856,6 +859,11 @@ impl<'g> Ctx<'g> {
     /// build ([`Fragments`]) and shared by every page that lists it (a
     /// Tera 2 value is reference-counted: putting it in a context is a copy
     /// of a pointer, not of its fields).
+    /// Article `a` in a line, as pages two levels deep show it (shared).
+    fn line(&self, a: usize) -> tera::Value {
+        self.frag.map_or_else(|| tera::Value::safe_string(""), |f| f.lines[a].clone())
+    }
+
     fn source(&self, a: usize) -> tera::Value {
         match (self.frag, &self.links) {
             (Some(f), Links::Site) if a < f.cards.len() && !f.cards[a].is_undefined() => f.cards[a].clone(),
@@ -1186,6 +1194,7 @@ impl<'g> Ctx<'g> {
             .enumerate()
             .map(|(i, m)| MentionView {
                 source: self.source(m.article as usize),
+                line: self.line(m.article as usize),
                 cite: self.cite_path(m.article as usize, m.paragraph as usize),
                 paragraph: m.paragraph as usize,
                 sentence: self.g.mentions[m.article as usize].text(m.start, m.end),
@@ -1451,13 +1460,7 @@ fn fill<'g>(ctx: &mut Context, tera: &'g Tera, c: &Ctx<'g>, page: &Page, root: &
             }
             ctx.insert(
                 "other_sources",
-                &others
-                    .into_iter()
-                    .map(|(o, events)| Other {
-                        line: c.frag.map_or_else(|| tera::Value::safe_string(""), |f| f.lines[o].clone()),
-                        events,
-                    })
-                    .collect::<Vec<_>>(),
+                &others.into_iter().map(|(o, events)| Other { line: c.line(o), events }).collect::<Vec<_>>(),
             );
         }
         Page::Publishers => {

@@ -60,6 +60,11 @@ fn entity_pages_list_mentions_in_context_and_events() {
     // Each source once, its sentences under it, each with its paragraph's link.
     let alpha = r#"<a href="../../sources/alpha/index.html">Alpha reports the airlift</a>"#;
     assert_eq!(main.matches(alpha).count(), 1, "{main}");
+    // The source in a line, as source pages list others: publisher linked, date.
+    assert!(
+        main.contains(r#"<p class="cite"><a href="../../sources/alpha/index.html">Alpha reports the airlift</a> <span class="meta">— <a href="../../publishers/daily/index.html">The Daily</a>, <time datetime="2019-12">December 2019</time></span></p>"#),
+        "{main}"
+    );
     let list = &main[main.find(alpha).unwrap()..];
     let p1 =
         list.find(r#"said Jane Roe.</p></blockquote><a class="at" href="../../sources/alpha/index.html#p1">¶1</a>"#);
