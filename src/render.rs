@@ -859,16 +859,16 @@ impl<'g> Ctx<'g> {
     /// build ([`Fragments`]) and shared by every page that lists it (a
     /// Tera 2 value is reference-counted: putting it in a context is a copy
     /// of a pointer, not of its fields).
-    /// Article `a` in a line, as pages two levels deep show it (shared).
-    fn line(&self, a: usize) -> tera::Value {
-        self.frag.map_or_else(|| tera::Value::safe_string(""), |f| f.lines[a].clone())
-    }
-
     fn source(&self, a: usize) -> tera::Value {
         match (self.frag, &self.links) {
             (Some(f), Links::Site) if a < f.cards.len() && !f.cards[a].is_undefined() => f.cards[a].clone(),
             _ => tera::Value::from_serializable(&self.source_card(a)),
         }
+    }
+
+    /// Article `a` in a line, as pages two levels deep show it (shared).
+    fn line(&self, a: usize) -> tera::Value {
+        self.frag.map_or_else(|| tera::Value::safe_string(""), |f| f.lines[a].clone())
     }
 
     /// [`Ctx::site`] of a path the graph holds, borrowed on the site itself.
