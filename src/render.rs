@@ -68,6 +68,7 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
     ("event.html", include_str!("../templates/event.html")),
     ("discrepancy.html", include_str!("../templates/discrepancy.html")),
     ("source_line.html", include_str!("../templates/source_line.html")),
+    ("entity_chip.html", include_str!("../templates/entity_chip.html")),
 ];
 
 /// Static files embedded in the binary, written under `assets/`.
@@ -350,6 +351,10 @@ pub struct Fragments {
     /// (they hold counts: mentions, sources).
     entity_cards: Vec<tera::Value>,
     topic_cards: Vec<tera::Value>,
+    /// Per entity: its chip (`entity_chip.html`) for pages two levels deep,
+    /// a safe string: a source page lists some twenty, each on the pages
+    /// of every source that names it. Made again with every graph.
+    entity_chips: Vec<tera::Value>,
 }
 
 /// The root of pages two levels deep (`sources/<slug>/index.html`).
@@ -420,8 +425,27 @@ impl Fragments {
             |h| (h.len() as u64, tera::Value::safe_string(h)),
         )
         .map_err(err("source_line.html", "(source lines)"))?;
+        let entity_cards: Vec<tera::Value> = (0..g.entities.len()).map(|e| c.entity(e)).collect();
+        let every_entity: Vec<usize> = (0..g.entities.len()).collect();
+        let (entity_chips, t5) = render_parts(
+            tera,
+            "entity_chip.html",
+            &every_entity,
+            |ctx, e| {
+                ctx.insert_value("e", entity_cards[e].clone());
+                ctx.insert("root", DEPTH_2);
+            },
+            |h| (h.len() as u64, tera::Value::safe_string(h)),
+        )
+        .map_err(err("entity_chip.html", "(entity chips)"))?;
         let bytes = |v: &[Arc<str>]| v.iter().map(|h| h.len() as u64).sum::<u64>();
         let costs = vec![
+            TemplateCost {
+                template: "entity_chip.html",
+                pages: entity_chips.len(),
+                time: t5,
+                bytes: entity_chips.iter().map(|(n, _)| n).sum(),
+            },
             TemplateCost {
                 template: "event.html",
                 pages: entries.len() + timeline.len(),
@@ -464,8 +488,9 @@ impl Fragments {
                     tera::Value::safe_string(""),
                 ),
                 cards,
-                entity_cards: (0..g.entities.len()).map(|e| c.entity(e)).collect(),
+                entity_cards,
                 topic_cards: (0..g.topics.len()).map(|t| c.topic(t)).collect(),
+                entity_chips: entity_chips.into_iter().map(|(_, v)| v).collect(),
             },
             costs,
         ))
@@ -863,6 +888,14 @@ impl<'g> Ctx<'g> {
         match (self.frag, &self.links) {
             (Some(f), Links::Site) if a < f.cards.len() && !f.cards[a].is_undefined() => f.cards[a].clone(),
             _ => tera::Value::from_serializable(&self.source_card(a)),
+        }
+    }
+
+    /// Entity `e` as a chip on a page two levels deep (shared).
+    fn entity_chip(&self, e: usize) -> tera::Value {
+        match self.frag {
+            Some(f) if e < f.entity_chips.len() => f.entity_chips[e].clone(),
+            _ => tera::Value::safe_string(""),
         }
     }
 
@@ -1440,6 +1473,7 @@ fn fill<'g>(ctx: &mut Context, tera: &'g Tera, c: &Ctx<'g>, page: &Page, root: &
             ctx.insert("paragraphs", &r.paragraph_count);
             ctx.insert("topics", &g.article_topics[a].iter().map(|&t| c.topic(t)).collect::<Vec<_>>());
             ctx.insert("entities", &g.article_entities[a].iter().map(|&e| c.entity(e)).collect::<Vec<_>>());
+            ctx.insert("entity_chips", &g.article_entities[a].iter().map(|&e| c.entity_chip(e)).collect::<Vec<_>>());
             ctx.insert("events", &events);
             ctx.insert("own_reports", &own);
             match c.frag {

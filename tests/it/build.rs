@@ -166,11 +166,19 @@ fn templates_folder_overrides_defaults_and_static_is_copied() {
         "{% extends \"base.html\" %}{% block main %}<h1>Custom {{ site.title }}</h1>{% endblock main %}",
     )
     .unwrap();
+    // A piece rendered once and shared (an entity's chip on source pages).
+    fs::write(d.path().join("templates/entity_chip.html"), r#"<li class="mine">{{ e.name }} ({{ e.kind }})</li>"#)
+        .unwrap();
     fs::create_dir_all(d.path().join("static/img")).unwrap();
     fs::write(d.path().join("static/img/logo.svg"), "<svg/>").unwrap();
     assert_eq!(dossier(d.path(), &["build"]).code, 0);
     let home = read(d.path().join("book/index.html"));
     assert!(home.contains("<h1>Custom Fixture dossier</h1>"));
+    let alpha = read(d.path().join("book/sources/alpha/index.html"));
+    assert!(
+        alpha.contains(r#"<li class="mine">Rusafa (operation)</li><li class="mine">Jane Roe (person)</li></ul>"#),
+        "{alpha}"
+    );
     assert_eq!(read(d.path().join("book/img/logo.svg")), "<svg/>");
 }
 

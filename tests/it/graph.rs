@@ -80,6 +80,8 @@ fn entity_pages_list_mentions_in_context_and_events() {
     // And the source links back, once per paragraph.
     let src = read(out.join("sources/alpha/index.html"));
     assert_eq!(src.matches(r#"<a class="mention" href="../../entities/jane-roe/index.html">Jane Roe</a>"#).count(), 2);
+    // And in the list of what it names, as a chip.
+    assert!(src.contains(r#"<li><a href="../../entities/jane-roe/index.html">Jane Roe</a></li>"#), "{src}");
     assert!(src.contains(r#"<li><a href="../../entities/rusafa/index.html">Rusafa</a></li>"#));
 }
 
