@@ -893,15 +893,18 @@ impl<'g> Ctx<'g> {
 
     /// Entity `e` as a chip on a page two levels deep (shared).
     fn entity_chip(&self, e: usize) -> tera::Value {
-        match self.frag {
-            Some(f) if e < f.entity_chips.len() => f.entity_chips[e].clone(),
-            _ => tera::Value::safe_string(""),
-        }
+        self.shared_piece(|f| &f.entity_chips, e)
     }
 
     /// Article `a` in a line, as pages two levels deep show it (shared).
     fn line(&self, a: usize) -> tera::Value {
-        self.frag.map_or_else(|| tera::Value::safe_string(""), |f| f.lines[a].clone())
+        self.shared_piece(|f| &f.lines, a)
+    }
+
+    /// Item `i` of a list of pieces rendered once ([`Fragments`]); empty
+    /// where there are none.
+    fn shared_piece(&self, list: impl Fn(&'g Fragments) -> &'g Vec<tera::Value>, i: usize) -> tera::Value {
+        self.frag.and_then(|f| list(f).get(i)).cloned().unwrap_or_else(|| tera::Value::safe_string(""))
     }
 
     /// [`Ctx::site`] of a path the graph holds, borrowed on the site itself.
