@@ -162,6 +162,7 @@ fn report(failure: Failure) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    dossier::seed_hashes_per_thread();
     let cli = Cli::parse();
     if matches!(cli.command, Command::Serve { .. }) {
         tune_allocator(SERVE_PURGE_DELAY);
