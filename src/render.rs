@@ -1411,7 +1411,8 @@ fn fill<'g>(ctx: &mut Context, tera: &'g Tera, c: &Ctx<'g>, page: &Page, root: &
             ctx.insert("topics", &topics);
             ctx.insert("latest", &latest);
             ctx.insert("figures", &figures);
-            ctx.insert("sources", &g.by_date.iter().map(|&a| c.source(a)).collect::<Vec<_>>());
+            ctx.insert("sources", &g.by_date.iter().take(HOME_SOURCES).map(|&a| c.source(a)).collect::<Vec<_>>());
+            ctx.insert("sources_more", &g.by_date.len().saturating_sub(HOME_SOURCES));
             ctx.insert(
                 "counts",
                 &serde_json::json!({
@@ -1621,6 +1622,11 @@ pub const ENTRY_REPORTS: usize = 3;
 /// On a topic page: the people, organisations and places its sources name
 /// most, at most.
 pub const TOPIC_INVOLVED: usize = 60;
+
+/// On the home page: sources listed, at most (newest first); past this
+/// many it links to the publishers, whose pages list every source. (A
+/// home page of 10,000 sources was 3.5 MB of HTML.)
+pub const HOME_SOURCES: usize = 30;
 
 /// On a source page: other sources on its events, at most (newest first).
 pub const SOURCE_PAGE_OTHERS: usize = 30;

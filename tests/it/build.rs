@@ -79,6 +79,8 @@ fn home_and_publisher_pages_link_sources() {
         "{home}"
     );
     assert!(home.contains(r#"<nav class="site-nav" aria-label="Sections">"#));
+    // Few sources: all of them, no link to more.
+    assert!(home.contains("<h2 id=\"h-sources\">Sources</h2>") && !home.contains("sources, by publisher</a>"));
     let publisher = read(built.out.join("publishers/daily/index.html"));
     let main = main_of(&publisher);
     assert!(main.contains(r#"href="../../sources/alpha/index.html">Alpha reports the airlift</a>"#), "{main}");
@@ -328,6 +330,14 @@ fn a_widely_reported_event_keeps_source_pages_small() {
     for other in ["wide-01", "wide-39"] {
         assert_eq!(section(&read(d.path().join(format!("book/sources/{other}/index.html")))), here, "{other}");
     }
+    // The home page lists the 30 newest of the 42 sources, then links to the publishers.
+    let home = read(d.path().join("book/index.html"));
+    assert_eq!(home.matches("<a class=\"source-title\"").count(), 30, "{home}");
+    assert!(home.contains("<h2 id=\"h-sources\">Latest sources</h2>"));
+    assert!(
+        home.contains(r#"<a class="more" href="publishers/index.html">All 42 sources, by publisher</a>"#),
+        "{home}"
+    );
     // The timeline still lists every report.
     let timeline = read(d.path().join("book/timeline/index.html"));
     assert!(timeline.matches("Wide ").count() >= 40);
