@@ -23,24 +23,6 @@ fn tune_allocator(purge_delay_ms: std::ffi::c_long) {
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, purge_delay_ms) };
 }
 
-/// mimalloc reserves its memory in one large arena, which the system backs
-/// with transparent huge pages where it may: each first touch then faults in
-/// and zeroes 2 MiB, used or not, and at 10,000 articles a build peaked at
-/// 243-257 MiB in single runs. With huge pages off for the process
-/// (mimalloc's own options for this are read as it starts, before `main`)
-/// the same build peaks at 230-240 MiB, for some 55,000 small page faults
-/// instead of about 950 large ones, in the same time within this machine's
-/// noise. `serve` keeps them: it keeps its memory, and its latency was
-/// measured with them.
-#[cfg(target_os = "linux")]
-fn no_huge_pages() {
-    // SAFETY: a flag of this process; no pointer is passed.
-    unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
-}
-
-#[cfg(not(target_os = "linux"))]
-fn no_huge_pages() {}
-
 /// `serve` relinks and renders after each edit, seconds apart: what it
 /// freed in between would have gone back to the system and be faulted and
 /// zeroed again at the next edit. A server keeps it (-1: never purge); its
@@ -168,7 +150,6 @@ fn main() -> ExitCode {
         tune_allocator(SERVE_PURGE_DELAY);
     } else {
         tune_allocator(1000);
-        no_huge_pages();
     }
     match cli.command {
         Command::Build { out, timings } => {
