@@ -19,7 +19,8 @@ to the title. Edits 0, 1, 4, 5, ... rename a temporary file over the article
 before the write to: the `reload` event announcing the edit (the first after
 the last stale request), the source page showing the marker (polled over a
 keep-alive connection), and the list pages showing it (polled in turn: the
-search index; for titles also timeline, home and the article's topics). A
+search index; for titles also the timeline, the article's publisher page
+(the home page lists only the newest sources) and its topics). A
 list page stale after 10 s, or no reload, is FAILED (exit code 1); a body
 marker missing from the search index is only a note (it may trim words).
 Before the next edit it waits for reloads to stop (capped) and counts them.
@@ -101,7 +102,7 @@ def listen(host, port, reloads, ready):
 
 
 def edit(path, i, kind, in_place):
-    """Writes the edited article; returns (t0, marker, the article's topic ids)."""
+    """Writes the edited article; returns (t0, marker, its topic ids, its publisher's id)."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
     _, fm, body = text.split("---\n", 2)
@@ -114,6 +115,7 @@ def edit(path, i, kind, in_place):
         body = first.rstrip("\n") + f" Officials noted {marker} today." + sep + rest
     topics = re.search(r"^topics: \[(.*)\]$", fm, re.M)
     topics = [t.strip() for t in topics.group(1).split(",") if t.strip()] if topics else []
+    publisher = re.search(r"^publisher: *(\S+)$", fm, re.M)
     new = "---\n" + fm + "---\n" + body
     # A hidden file beside it (which serve ignores) renamed over it, or the file itself.
     target = path if in_place else os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.zqtmp")
@@ -122,7 +124,7 @@ def edit(path, i, kind, in_place):
         f.write(new)
     if target != path:
         os.replace(target, path)
-    return t0, marker.encode(), topics
+    return t0, marker.encode(), topics, publisher.group(1) if publisher else None
 
 
 def check(client, root, n, i, reloads, failures, notes):
@@ -131,7 +133,7 @@ def check(client, root, n, i, reloads, failures, notes):
     name = arts[i * len(arts) // EDITS]
     kind, in_place = ("body", "title")[i % 2], i % 4 >= 2
     what, seen = f"N={n} edit {i} ({kind}, {'in place' if in_place else 'rename'}, {name})", len(reloads)
-    t0, marker, topics = edit(os.path.join(root, "content", "articles", name), i, kind, in_place)
+    t0, marker, topics, publisher = edit(os.path.join(root, "content", "articles", name), i, kind, in_place)
     page = f"/sources/{name[:-3]}/index.html"
     shown, stale = client.wait_for(page, marker, PAGE_TIMEOUT)
     if shown is None:
@@ -139,7 +141,9 @@ def check(client, root, n, i, reloads, failures, notes):
         return name, kind, in_place, (None, None, None, len(reloads) - seen)
     lists = ["/search/index.js"]
     if kind == "title":
-        lists += ["/timeline/index.html", "/index.html"] + [f"/topics/{t}/index.html" for t in topics]
+        # The home page lists the newest sources only; the publisher's page lists all of its own.
+        lists += ["/timeline/index.html"] + [f"/publishers/{publisher}/index.html"] * bool(publisher)
+        lists += [f"/topics/{t}/index.html" for t in topics]
     fresh = shown  # when the last list page was seen fresh (None: one stayed stale)
     for path in lists:
         ok, _ = client.wait_for(path, marker, LIST_TIMEOUT)
