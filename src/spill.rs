@@ -12,9 +12,9 @@
 //! out, and the kernel keeps it in its page cache while there is room and
 //! writes it to disk when there is not. Where no temporary file can be made,
 //! the text stays in memory as it is; where the file stops taking writes,
-//! the tail keeps what it holds and all that comes after. `serve` keeps the file of its first
-//! build and appends each edited article's HTML to it (a few kilobytes an
-//! edit; the texts it replaces are not reclaimed).
+//! the tail keeps what it holds and all that comes after. `serve` keeps the
+//! file of its first build and appends each edited article's HTML to it (a
+//! few kilobytes an edit; the texts it replaces are not reclaimed).
 
 use std::fs::File;
 use std::sync::{Arc, Mutex};
@@ -131,8 +131,8 @@ pub enum Held {
 }
 
 impl Held {
-    /// Writes `text` to `spill` if there is one and the write succeeds;
-    /// keeps it in memory otherwise.
+    /// Appends `text` to `spill` if there is one (and the text is not
+    /// empty); keeps it in memory otherwise.
     pub fn new(text: String, spill: Option<&Arc<Spill>>) -> Held {
         match spill.filter(|_| !text.is_empty()) {
             Some(spill) => Held::Spilled { spill: spill.clone(), at: spill.write(text.as_bytes()), len: text.len() },
