@@ -398,6 +398,8 @@ impl Fragments {
             move |e: tera::Error| RenderError::Template { template, page, message: tera_message(&e) }
         };
         let shared = |h: &str| -> Arc<str> { Arc::from(h) };
+        // A piece kept as a template value (a safe string), with its size.
+        let safe = |h: &str| (h.len() as u64, tera::Value::safe_string(h));
         let (entries, t1) =
             c.entries_timed(tera, DEPTH_2, "n-", events, shared).map_err(err("event.html", "(timeline entries)"))?;
         let (timeline, t2) = if main_timeline {
@@ -422,7 +424,7 @@ impl Fragments {
                 ctx.insert_value("s", cards[a].clone());
                 ctx.insert("root", DEPTH_2);
             },
-            |h| (h.len() as u64, tera::Value::safe_string(h)),
+            safe,
         )
         .map_err(err("source_line.html", "(source lines)"))?;
         let entity_cards: Vec<tera::Value> = (0..g.entities.len()).map(|e| c.entity(e)).collect();
@@ -435,7 +437,7 @@ impl Fragments {
                 ctx.insert_value("e", entity_cards[e].clone());
                 ctx.insert("root", DEPTH_2);
             },
-            |h| (h.len() as u64, tera::Value::safe_string(h)),
+            safe,
         )
         .map_err(err("entity_chip.html", "(entity chips)"))?;
         let bytes = |v: &[Arc<str>]| v.iter().map(|h| h.len() as u64).sum::<u64>();

@@ -54,13 +54,22 @@ pub fn fold_collapsed(s: &str) -> String {
         return fold(s);
     }
     // One pass, each byte chosen without a branch: vector code.
-    let out: Vec<u8> = s.bytes().map(|b| if b == b'`' { b'\'' } else { b.to_ascii_lowercase() }).collect();
+    let out: Vec<u8> = s.bytes().map(fold_byte).collect();
     String::from_utf8(out).expect("ASCII in, ASCII out")
 }
 
 /// [`fold`] of ASCII text, byte by byte.
 fn fold_ascii(s: &str) -> String {
-    collapse_ascii(s, |b| if b == b'`' { b'\'' } else { b.to_ascii_lowercase() })
+    collapse_ascii(s, fold_byte)
+}
+
+/// [`fold`] of one ASCII byte: lowercase, a backtick as an apostrophe.
+fn fold_byte(b: u8) -> u8 {
+    if b == b'`' {
+        b'\''
+    } else {
+        b.to_ascii_lowercase()
+    }
 }
 
 /// `s` with each run of whitespace made one space, trimmed (the words of
