@@ -371,7 +371,7 @@ impl Compiled {
     /// Renders every page and copies every asset into `sink`.
     pub fn render(&mut self, sink: &dyn Sink) -> Result<(), Failure> {
         let t = Instant::now();
-        match render::Fragments::render_once(&self.graph, &self.tera) {
+        match render::Fragments::render_once(&self.graph, &self.tera, &self.template_overrides) {
             Ok((frag, costs)) => {
                 let r = self.render_with(&frag, costs, sink);
                 // The shared pieces are part of rendering.

@@ -44,7 +44,7 @@ impl Live {
     /// A full build, rendered into `files`.
     pub fn build(root: &Path) -> Result<(Live, BTreeMap<String, Vec<u8>>), Failure> {
         let mut compiled = crate::compile(root)?;
-        let (frag, costs) = Fragments::render(&compiled.graph, &compiled.tera)
+        let (frag, costs) = Fragments::render(&compiled.graph, &compiled.tera, &compiled.template_overrides)
             .map_err(|e| Failure::Content { diagnostics: vec![], render: vec![e] })?;
         let sink = crate::output::MemorySink::default();
         compiled.render_with(&frag, costs, &sink)?;

@@ -117,6 +117,79 @@ pub fn templates(overrides: &[(String, String)]) -> Result<Tera, RenderError> {
     Ok(tera)
 }
 
+/// Whether `source.html` (with `overrides` over the embedded templates) and
+/// the templates it extends use `content`, the article's HTML, only as
+/// `{{ content | safe }}`, and include no other template. Then a source
+/// page's `content` can be a marker of a piece ([`Pieces`]) and the HTML
+/// go from the article's text straight into the written page, not copied
+/// into the context and again into the page: some 10 KB twice for every
+/// source (callgrind, 1,000 articles: 1.2 % of a build's instructions,
+/// the copies themselves not counted). A template that does anything else
+/// with it (a filter, a test, a loop) gets the HTML itself.
+pub fn splices_content(overrides: &[(String, String)]) -> bool {
+    let mut all: BTreeMap<&str, &str> = DEFAULT_TEMPLATES.iter().copied().collect();
+    for (name, text) in overrides {
+        all.insert(name, text);
+    }
+    let mut name = "source.html";
+    for _ in 0..16 {
+        let Some(text) = all.get(name) else { return false };
+        let Some(parent) = content_only_safe(text) else { return false };
+        match parent {
+            Some(p) => name = p,
+            None => return true,
+        }
+    }
+    false
+}
+
+/// For [`splices_content`]: `None` when template `text` uses `content`
+/// other than as `{{ content | safe }}`, includes a template or dumps the
+/// context; otherwise the template it extends, if any. Only tags are read
+/// (`content="…"` in HTML is not the variable); a tag it cannot follow
+/// counts as a use.
+fn content_only_safe(text: &str) -> Option<Option<&str>> {
+    let mut parent = None;
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let kind = rest[open + 1..].chars().next();
+        let close = match kind {
+            Some('{') => "}}",
+            Some('%') => "%}",
+            Some('#') => "#}",
+            _ => {
+                rest = &rest[open + 1..];
+                continue;
+            }
+        };
+        let body_at = open + 2;
+        let end = rest[body_at..].find(close)? + body_at;
+        let body = rest[body_at..end].trim_matches(|c: char| c == '-' || c.is_whitespace());
+        rest = &rest[end + 2..];
+        if kind == Some('#') {
+            continue;
+        }
+        let words: Vec<&str> = body.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')).collect();
+        if words.iter().any(|w| *w == "include" || *w == "__tera_context") {
+            return None;
+        }
+        if kind == Some('%') && words.first() == Some(&"extends") {
+            let quoted = body["extends".len()..].trim();
+            let q = quoted.chars().next().filter(|q| *q == '"' || *q == '\'')?;
+            parent = Some(quoted[1..].split(q).next()?);
+            continue;
+        }
+        if words.iter().any(|w| *w == "content" || w.starts_with("content.")) {
+            let spaced: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+            let tight = spaced.replace(" |", "|").replace("| ", "|");
+            if !(kind == Some('{') && tight == "content|safe") {
+                return None;
+            }
+        }
+    }
+    Some(parent)
+}
+
 /// Tera's escape function: ours (the same escaping as the Markdown's).
 fn escape_html(s: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut written = Ok(());
@@ -355,6 +428,9 @@ pub struct Fragments {
     /// a safe string: a source page lists some twenty, each on the pages
     /// of every source that names it. Made again with every graph.
     entity_chips: Vec<tera::Value>,
+    /// Whether a source page's `content` is a marker for the article's HTML
+    /// ([`splices_content`]), spliced in as the page is written.
+    content_spliced: bool,
 }
 
 /// The root of pages two levels deep (`sources/<slug>/index.html`).
@@ -362,26 +438,37 @@ const DEPTH_2: &str = "../../";
 
 impl Fragments {
     /// Renders every piece, in parallel, with what each template cost.
-    pub fn render(g: &SiteGraph, tera: &Tera) -> Result<(Fragments, Vec<TemplateCost>), RenderError> {
-        Self::render_every(g, tera, true)
+    pub fn render(
+        g: &SiteGraph,
+        tera: &Tera,
+        overrides: &[(String, String)],
+    ) -> Result<(Fragments, Vec<TemplateCost>), RenderError> {
+        Self::render_every(g, tera, overrides, true)
     }
 
     /// [`Fragments::render`] for one build: without the main timeline's
     /// entries, which only its page uses (it renders them itself, and lets
     /// them go once written). `serve` keeps them, to reuse after an edit.
-    pub fn render_once(g: &SiteGraph, tera: &Tera) -> Result<(Fragments, Vec<TemplateCost>), RenderError> {
-        Self::render_every(g, tera, false)
+    pub fn render_once(
+        g: &SiteGraph,
+        tera: &Tera,
+        overrides: &[(String, String)],
+    ) -> Result<(Fragments, Vec<TemplateCost>), RenderError> {
+        Self::render_every(g, tera, overrides, false)
     }
 
     fn render_every(
         g: &SiteGraph,
         tera: &Tera,
+        overrides: &[(String, String)],
         main_timeline: bool,
     ) -> Result<(Fragments, Vec<TemplateCost>), RenderError> {
         let events: Vec<usize> = (0..g.events.len()).collect();
         let articles: Vec<usize> = (0..g.articles.len()).collect();
         let discs: Vec<usize> = (0..g.discrepancies.len()).collect();
-        Self::render_some(g, tera, (&events, &articles, &discs), main_timeline)
+        let (mut f, costs) = Self::render_some(g, tera, (&events, &articles, &discs), main_timeline)?;
+        f.content_spliced = splices_content(overrides);
+        Ok((f, costs))
     }
 
     /// The pieces of `events`, `articles` and disagreements `discs` only
@@ -493,6 +580,7 @@ impl Fragments {
                 entity_cards,
                 topic_cards: (0..g.topics.len()).map(|t| c.topic(t)).collect(),
                 entity_chips: entity_chips.into_iter().map(|(_, v)| v).collect(),
+                content_spliced: false,
             },
             costs,
         ))
@@ -555,6 +643,7 @@ impl Fragments {
             .collect();
         let fresh_discs: Vec<usize> = (0..kept_disc.len()).filter(|&d| kept_disc[d].is_none()).collect();
         let (mut f, _) = Self::render_some(new, tera, (&fresh_events, &fresh_articles, &fresh_discs), true)?;
+        f.content_spliced = self.content_spliced;
         for (e, ev) in new.events.iter().enumerate() {
             if !fresh_e[e] {
                 let o = old_event[ev.id.as_str()];
@@ -1475,7 +1564,12 @@ fn fill<'g>(ctx: &mut Context, tera: &'g Tera, c: &Ctx<'g>, page: &Page, root: &
                 },
             );
             ctx.insert("url", &art.url);
-            ctx.insert("content", &g.article_html(a).map_err(held_error)?);
+            let html = g.article_html(a).map_err(held_error)?;
+            match c.frag {
+                // Not copied into the context and again into the page.
+                Some(f) if f.content_spliced => ctx.insert("content", &c.pieces.add(Piece::Own(html))),
+                _ => ctx.insert("content", &html),
+            }
             ctx.insert("paragraphs", &r.paragraph_count);
             ctx.insert("topics", &g.article_topics[a].iter().map(|&t| c.topic(t)).collect::<Vec<_>>());
             ctx.insert("entities", &g.article_entities[a].iter().map(|&e| c.entity(e)).collect::<Vec<_>>());
@@ -2234,6 +2328,43 @@ mod pieces_tests {
     /// The whole page, as text.
     fn text(page: PageHtml) -> String {
         String::from_utf8(page.into_bytes().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn content_is_spliced_only_where_every_template_of_a_source_page_prints_it_as_it_is() {
+        let with = |files: &[(&str, &str)]| {
+            splices_content(&files.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect::<Vec<_>>())
+        };
+        // The embedded templates; `content="…"` in base.html's HTML is not the variable.
+        assert!(with(&[]));
+        let ok = [
+            "{% extends \"base.html\" %}{% block main %}{{ content | safe }}{{- content|safe -}}{% endblock main %}",
+            "{% extends 'base.html' %}{% block main %}<meta content=\"x\">{{ t.content }}{# content #}{% endblock main %}",
+        ];
+        for t in ok {
+            assert!(with(&[("source.html", t)]), "{t}");
+        }
+        let uses = [
+            "{{ content | striptags }}",
+            "{{ content }}",
+            "{% if content %}{{ content | safe }}{% endif %}",
+            "{{ content.x }}",
+            "{{ content[0] }}",
+            "{% set c = content %}",
+            "{% include \"other.html\" %}",
+            "{{ __tera_context }}",
+            "{{ content | safe",
+        ];
+        for u in uses {
+            let t = format!("{{% extends \"base.html\" %}}{{% block main %}}{u}{{% endblock main %}}");
+            assert!(!with(&[("source.html", &t)]), "{t}");
+        }
+        // What the page extends counts too, however far up.
+        let mine = "{% extends \"mine.html\" %}{% block main %}{{ content | safe }}{% endblock main %}";
+        assert!(with(&[("source.html", mine), ("mine.html", "{% extends \"base.html\" %}")]));
+        assert!(!with(&[("source.html", mine), ("mine.html", "{% extends \"base.html\" %}{{ content | wordcount }}")]));
+        assert!(!with(&[("source.html", mine)]), "a parent that is not there");
+        assert!(!with(&[("source.html", "{% extends \"source.html\" %}")]), "a loop ends");
     }
 
     #[test]

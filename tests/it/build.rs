@@ -143,6 +143,35 @@ fn a_template_error_names_template_and_page_and_keeps_output() {
 }
 
 #[test]
+fn a_source_template_gets_the_article_html_however_it_uses_it() {
+    // The default template prints it as it is (spliced in as the page is
+    // written); one that filters or tests it gets the HTML itself.
+    let d = fixture("basic");
+    assert_eq!(dossier(d.path(), &["build"]).code, 0);
+    let page = fs::read_to_string(d.path().join("book/sources/alpha/index.html")).unwrap();
+    assert!(page.contains("<p id=\"p1\"><a class=\"pn\" href=\"#p1\""), "{page}");
+    assert!(!page.contains('\u{FDD0}'), "no marker is left: {page}");
+    fs::create_dir_all(d.path().join("templates")).unwrap();
+    fs::write(
+        d.path().join("templates/source.html"),
+        "{% extends \"base.html\" %}{% block main %}{% if content %}<div id=\"low\">{{ content | upper | lower | safe }}</div>\
+         <p id=\"size\">{{ content | length }}</p><div id=\"html\">{{ content | safe }}</div><!--end-->{% endif %}{% endblock main %}",
+    )
+    .unwrap();
+    assert_eq!(dossier(d.path(), &["build"]).code, 0);
+    let custom = fs::read_to_string(d.path().join("book/sources/alpha/index.html")).unwrap();
+    assert!(!custom.contains('\u{FDD0}'), "{custom}");
+    let low = custom.split("<div id=\"low\">").nth(1).unwrap();
+    assert!(low.starts_with("<p id=\"p1\"><a class=\"pn\" href=\"#p1\""), "{low}");
+    let html = custom.split("<div id=\"html\">").nth(1).and_then(|s| s.split("</div><!--end-->").next()).unwrap();
+    let size: usize =
+        custom.split("<p id=\"size\">").nth(1).and_then(|s| s.split('<').next()).unwrap().parse().unwrap();
+    assert_eq!(size, html.chars().count());
+    let body = page.split("<div class=\"source-body prose\">").nth(1).and_then(|s| s.split("</div>").next()).unwrap();
+    assert_eq!(html.trim(), body.trim(), "the HTML the default page prints");
+}
+
+#[test]
 fn a_template_that_does_not_parse_is_named_with_its_line_and_column() {
     let d = fixture("basic");
     fs::create_dir_all(d.path().join("templates")).unwrap();
