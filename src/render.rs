@@ -123,7 +123,7 @@ pub fn templates(overrides: &[(String, String)]) -> Result<Tera, RenderError> {
 /// page's `content` can be a marker of a piece ([`Pieces`]) and the HTML
 /// go from the article's text straight into the written page, not copied
 /// into the context and again into the page: some 10 KB twice for every
-/// source (callgrind, 1,000 articles: 1.2 % of a build's instructions,
+/// source (callgrind, 1,000 articles: 1.4 % of a build's instructions,
 /// the copies themselves not counted). A template that does anything else
 /// with it (a filter, a test, a loop) gets the HTML itself.
 pub fn splices_content(overrides: &[(String, String)]) -> bool {
@@ -163,7 +163,7 @@ fn content_only_safe(text: &str) -> Option<Option<&str>> {
             }
         };
         let body_at = open + 2;
-        let end = rest[body_at..].find(close)? + body_at;
+        let end = tag_end(&rest[body_at..], close)? + body_at;
         let body = rest[body_at..end].trim_matches(|c: char| c == '-' || c.is_whitespace());
         rest = &rest[end + 2..];
         if kind == Some('#') {
@@ -188,6 +188,21 @@ fn content_only_safe(text: &str) -> Option<Option<&str>> {
         }
     }
     Some(parent)
+}
+
+/// Where `close` ends a tag whose body `s` begins, outside its strings.
+fn tag_end(s: &str, close: &str) -> Option<usize> {
+    let mut quote = None;
+    for (i, c) in s.char_indices() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if matches!(c, '"' | '\'' | '`') => quote = Some(c),
+            None if s[i..].starts_with(close) => return Some(i),
+            None => {}
+        }
+    }
+    None
 }
 
 /// Tera's escape function: ours (the same escaping as the Markdown's).
@@ -2354,6 +2369,8 @@ mod pieces_tests {
             "{% include \"other.html\" %}",
             "{{ __tera_context }}",
             "{{ content | safe",
+            "{{ \"}}\" ~ content }}",
+            "{% if x == '%}' %}{{ content }}{% endif %}",
         ];
         for u in uses {
             let t = format!("{{% extends \"base.html\" %}}{{% block main %}}{u}{{% endblock main %}}");
