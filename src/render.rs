@@ -126,7 +126,7 @@ pub fn templates(overrides: &[(String, String)]) -> Result<Tera, RenderError> {
 /// source (callgrind, 1,000 articles: 1.4 % of a build's instructions,
 /// the copies themselves not counted). A template that does anything else
 /// with it (a filter, a test, a loop) gets the HTML itself.
-pub fn splices_content(overrides: &[(String, String)]) -> bool {
+fn splices_content(overrides: &[(String, String)]) -> bool {
     let mut all: BTreeMap<&str, &str> = DEFAULT_TEMPLATES.iter().copied().collect();
     for (name, text) in overrides {
         all.insert(name, text);

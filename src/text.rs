@@ -249,8 +249,8 @@ pub fn sentence_ends(text: &str) -> Vec<usize> {
         let Some(next) = after.trim_start().chars().next() else { continue };
         // A lowercase word goes on the sentence; so does a word after an
         // initial or an abbreviation, and a stop inside a short quotation.
-        let initial = j == i + 1 && b[i] == b'.' && abbreviation_before(text, i);
-        if !(next.is_lowercase() || initial || inside_quote(j)) {
+        let initial = || j == i + 1 && b[i] == b'.' && abbreviation_before(text, i);
+        if !(next.is_lowercase() || initial() || inside_quote(j)) {
             ends.push(j);
         }
     }
