@@ -103,18 +103,26 @@ pub fn templates(overrides: &[(String, String)]) -> Result<Tera, RenderError> {
     tera.autoescape_on(vec![".html", ".xml"]);
     // Tera's default also escapes `/`, which makes every link unreadable.
     tera.set_escape_fn(escape_html);
+    tera.add_raw_templates(template_set(overrides).into_iter().collect::<Vec<_>>()).map_err(|e| {
+        RenderError::Template {
+            template: template_name_of(&e).unwrap_or_else(|| "templates".into()),
+            page: "(loading templates)".into(),
+            message: tera_message(&e),
+        }
+    })?;
+    Ok(tera)
+}
+
+/// The templates by name: the embedded ones, and the dossier's overrides
+/// (its `.html` and `.xml` files) over them.
+fn template_set(overrides: &[(String, String)]) -> BTreeMap<&str, &str> {
     let mut all: BTreeMap<&str, &str> = DEFAULT_TEMPLATES.iter().copied().collect();
     for (name, text) in overrides {
         if name.ends_with(".html") || name.ends_with(".xml") {
             all.insert(name, text);
         }
     }
-    tera.add_raw_templates(all.into_iter().collect::<Vec<_>>()).map_err(|e| RenderError::Template {
-        template: template_name_of(&e).unwrap_or_else(|| "templates".into()),
-        page: "(loading templates)".into(),
-        message: tera_message(&e),
-    })?;
-    Ok(tera)
+    all
 }
 
 /// Whether `source.html` (with `overrides` over the embedded templates) and
@@ -127,10 +135,7 @@ pub fn templates(overrides: &[(String, String)]) -> Result<Tera, RenderError> {
 /// the copies themselves not counted). A template that does anything else
 /// with it (a filter, a test, a loop) gets the HTML itself.
 fn splices_content(overrides: &[(String, String)]) -> bool {
-    let mut all: BTreeMap<&str, &str> = DEFAULT_TEMPLATES.iter().copied().collect();
-    for (name, text) in overrides {
-        all.insert(name, text);
-    }
+    let all = template_set(overrides);
     let mut name = "source.html";
     for _ in 0..16 {
         let Some(text) = all.get(name) else { return false };
