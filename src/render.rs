@@ -756,7 +756,17 @@ impl<'g> Pieces<'g> {
     fn add(&self, p: Piece<'g>) -> String {
         let mut list = self.list.lock().unwrap_or_else(|e| e.into_inner());
         list.push(p);
-        format!("{OPEN}{}:{}{CLOSE}", nonce(), list.len() - 1)
+        let (mut nonce_digits, mut index) = (itoa::Buffer::new(), itoa::Buffer::new());
+        let (nonce_digits, index) = (nonce_digits.format(nonce()), index.format(list.len() - 1));
+        // `{OPEN}{nonce}:{index}{CLOSE}`, without `format!` (a marker for
+        // every piece of every page).
+        let mut marker = String::with_capacity(2 * OPEN.len_utf8() + nonce_digits.len() + 1 + index.len());
+        marker.push(OPEN);
+        marker.push_str(nonce_digits);
+        marker.push(':');
+        marker.push_str(index);
+        marker.push(CLOSE);
+        marker
     }
 
     fn take(&self) -> Vec<Piece<'g>> {

@@ -192,16 +192,19 @@ pub fn escape_runs<'a>(s: &'a str, mut emit: impl FnMut(&'a str)) {
 /// Formats a figure: integers without a decimal point, thousands grouped.
 pub fn number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
-        let s = format!("{}", n.abs() as i64);
-        let mut out = String::new();
-        for (i, c) in s.chars().enumerate() {
+        // Digits by itoa, not `format!` (a figure of every report, on
+        // every page that lists it).
+        let mut digits = itoa::Buffer::new();
+        let s = digits.format(n.abs() as i64);
+        let mut out = String::with_capacity(s.len() + s.len() / 3 + 1);
+        if n < 0.0 {
+            out.push('-');
+        }
+        for (i, c) in s.char_indices() {
             if i > 0 && (s.len() - i) % 3 == 0 {
                 out.push(',');
             }
             out.push(c);
-        }
-        if n < 0.0 {
-            out.insert(0, '-');
         }
         out
     } else {
@@ -493,5 +496,10 @@ mod tests {
         assert_eq!(number(14.0), "14");
         assert_eq!(number(1234567.0), "1,234,567");
         assert_eq!(number(2.5), "2.5");
+        assert_eq!(number(-1234.0), "-1,234");
+        assert_eq!(number(-12.0), "-12");
+        assert_eq!(number(100.0), "100");
+        assert_eq!(number(1000.0), "1,000");
+        assert_eq!(number(0.0), "0");
     }
 }

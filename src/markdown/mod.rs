@@ -220,10 +220,10 @@ fn line_of(offsets: &[usize], byte: usize) -> usize {
 pub fn render(body: &str, opts: &RenderOptions) -> Rendered {
     let mut out = Rendered::default();
     let line_starts: Vec<usize> = std::iter::once(0).chain(body.match_indices('\n').map(|(i, _)| i + 1)).collect();
-    let parser = Parser::new_ext(body, options()).into_offset_iter();
-    let events: Vec<(Event, std::ops::Range<usize>)> = parser.collect();
+    // Taken as the parser makes them (one look ahead, at a list item).
+    let mut events = Parser::new_ext(body, options()).into_offset_iter().peekable();
 
-    let mut html_events: Vec<Event> = Vec::with_capacity(events.len());
+    let mut html_events: Vec<Event> = Vec::with_capacity(body.len() / 16);
     let mut has_raw_html = false;
     let mut used_ids: HashSet<String> = HashSet::new();
     let mut blocks = Blocks::default();
@@ -232,10 +232,7 @@ pub fn render(body: &str, opts: &RenderOptions) -> Rendered {
     let mut in_code: Option<(String, String)> = None;
     let mut in_table = 0usize;
 
-    let mut i = 0;
-    while i < events.len() {
-        let (ev, range) = events[i].clone();
-        i += 1;
+    while let Some((ev, range)) = events.next() {
         if let Some((_, code)) = in_code.as_mut() {
             match ev {
                 Event::Text(t) => code.push_str(&t),
@@ -299,7 +296,7 @@ pub fn render(body: &str, opts: &RenderOptions) -> Rendered {
                 html_events.push(Event::Html("</p>\n".into()));
             }
             Event::Start(Tag::Item)
-                if opts.number_paragraphs && !matches!(events.get(i), Some((Event::Start(Tag::Paragraph), _))) =>
+                if opts.number_paragraphs && !matches!(events.peek(), Some((Event::Start(Tag::Paragraph), _))) =>
             {
                 let n = blocks.open(&mut out, line_of(&line_starts, range.start));
                 html_events.push(Event::Html(format!("<li id=\"p{n}\">").into()));
@@ -310,12 +307,9 @@ pub fn render(body: &str, opts: &RenderOptions) -> Rendered {
                 close_block(&mut out, &mut blocks);
                 html_events.push(Event::Html("</li>\n".into()));
             }
-            Event::Start(Tag::Table(_)) => {
+            Event::Start(Tag::Table(alignments)) => {
                 in_table += 1;
-                html_events.push(Event::Start(Tag::Table(match &events[i - 1].0 {
-                    Event::Start(Tag::Table(a)) => a.clone(),
-                    _ => vec![],
-                })));
+                html_events.push(Event::Start(Tag::Table(alignments)));
             }
             Event::End(TagEnd::Table) => {
                 in_table -= 1;
@@ -353,7 +347,7 @@ pub fn render(body: &str, opts: &RenderOptions) -> Rendered {
                 }
                 let mut html = String::with_capacity(t.len() + 64 * found.len());
                 let mut last = 0;
-                let linked = blocks.linked.last_mut().expect("open block has a link set");
+                let linked = blocks.linked.last_mut().expect("open block has a list of linked entities");
                 for (s, e, ent) in found {
                     // The sentence is filled in when the block closes.
                     blocks.pending.push((out.mentions.len(), base + s));
@@ -363,7 +357,8 @@ pub fn render(body: &str, opts: &RenderOptions) -> Rendered {
                         sentence: String::new(),
                         written: t[s..e].to_string(),
                     });
-                    if linked.insert(ent) {
+                    if !linked.contains(&ent) {
+                        linked.push(ent);
                         escape_into(&mut html, &t[last..s]);
                         html.push_str("<a class=\"mention\" href=\"");
                         html.push_str(opts.root);
@@ -411,7 +406,9 @@ pub fn render(body: &str, opts: &RenderOptions) -> Rendered {
 struct Blocks {
     numbers: Vec<usize>,
     texts: Vec<String>,
-    linked: Vec<HashSet<usize>>,
+    /// The entities linked in each open block, in the order first named
+    /// (a paragraph names a few: a list is searched faster than a set is hashed).
+    linked: Vec<Vec<usize>>,
     /// (mention index, byte offset in its block's text) awaiting a sentence.
     pending: Vec<(usize, usize)>,
 }
@@ -422,7 +419,7 @@ impl Blocks {
         out.paragraphs.push(Paragraph { n, text: String::new(), line });
         self.numbers.push(n);
         self.texts.push(String::new());
-        self.linked.push(HashSet::new());
+        self.linked.push(Vec::new());
         n
     }
 }
@@ -544,6 +541,22 @@ mod tests {
         check(
             "## A title\n\n- a\n- b\n",
             "<h2 id=\"a-title\">A title</h2>\n<ul>\n<li id=\"p1\">a</li>\n<li id=\"p2\">b</li>\n</ul>\n",
+        );
+    }
+
+    #[test]
+    fn a_table_keeps_its_alignments_and_its_cells_are_not_numbered() {
+        check(
+            "| a | b |\n|:--|--:|\n| 1 | 2 |\n\nAfter.\n",
+            "<table><thead><tr><th style=\"text-align: left\">a</th><th style=\"text-align: right\">b</th></tr></thead><tbody>\n<tr><td style=\"text-align: left\">1</td><td style=\"text-align: right\">2</td></tr>\n</tbody></table>\n<p id=\"p1\"><a class=\"pn\" href=\"#p1\" aria-label=\"Paragraph 1\">1</a>After.</p>\n",
+        );
+    }
+
+    #[test]
+    fn a_loose_list_item_is_numbered_by_its_paragraphs_a_tight_one_itself() {
+        check(
+            "- a\n\n  b\n- c\n",
+            "<ul>\n<li><p id=\"p1\"><a class=\"pn\" href=\"#p1\" aria-label=\"Paragraph 1\">1</a>a</p>\n<p id=\"p2\"><a class=\"pn\" href=\"#p2\" aria-label=\"Paragraph 2\">2</a>b</p>\n</li>\n<li><p id=\"p3\"><a class=\"pn\" href=\"#p3\" aria-label=\"Paragraph 3\">3</a>c</p>\n</li>\n</ul>\n",
         );
     }
 
