@@ -1345,19 +1345,40 @@ impl<'g> Ctx<'g> {
     }
 
     /// The mentions `list`, each marked when it is the first of a run from
-    /// one source.
-    fn mentions(&self, list: &'g [crate::graph::MentionRef]) -> Vec<MentionView<'g>> {
-        list.iter()
-            .enumerate()
-            .map(|(i, m)| MentionView {
-                source: self.source(m.article as usize),
-                line: self.line(m.article as usize),
-                cite: self.cite_path(m.article as usize, m.paragraph as usize),
-                paragraph: m.paragraph as usize,
-                sentence: self.g.mentions[m.article as usize].text(m.start, m.end),
-                source_first: i == 0 || list[i - 1].article != m.article,
-            })
-            .collect()
+    /// one source: made one at a time as they are serialised, not as a list
+    /// of views first (an entity page at 10,000 articles has 500).
+    fn mentions<'c>(&'c self, list: &'g [crate::graph::MentionRef]) -> Mentions<'c, 'g> {
+        Mentions { c: self, list }
+    }
+
+    /// Mention `i` of `list`.
+    fn mention(&self, list: &'g [crate::graph::MentionRef], i: usize) -> MentionView<'g> {
+        let m = &list[i];
+        MentionView {
+            source: self.source(m.article as usize),
+            line: self.line(m.article as usize),
+            cite: self.cite_path(m.article as usize, m.paragraph as usize),
+            paragraph: m.paragraph as usize,
+            sentence: self.g.mentions[m.article as usize].text(m.start, m.end),
+            source_first: i == 0 || list[i - 1].article != m.article,
+        }
+    }
+}
+
+/// A list of mentions as templates see it: a list of [`MentionView`].
+struct Mentions<'c, 'g> {
+    c: &'c Ctx<'g>,
+    list: &'g [crate::graph::MentionRef],
+}
+
+impl Serialize for Mentions<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.list.len()))?;
+        for i in 0..self.list.len() {
+            seq.serialize_element(&self.c.mention(self.list, i))?;
+        }
+        seq.end()
     }
 }
 
