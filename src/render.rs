@@ -1606,14 +1606,15 @@ fn fill<'g>(ctx: &mut Context, tera: &'g Tera, c: &Ctx<'g>, page: &Page, root: &
             ctx.insert_value("source", c.source(a));
             ctx.insert("published_note", &art.published_note);
             ctx.insert("original", &art.original);
-            ctx.insert(
-                "original_path",
-                &if crate::text::is_address(&art.original) {
-                    art.original.clone()
-                } else {
-                    format!("originals/{}", art.original)
-                },
-            );
+            // The path from the site root (or the address), and the link
+            // from this page: a template need not test which it is.
+            let (original_path, original_href) = if crate::text::is_address(&art.original) {
+                (art.original.clone(), art.original.clone())
+            } else {
+                (format!("originals/{}", art.original), format!("{root}originals/{}", art.original))
+            };
+            ctx.insert("original_path", &original_path);
+            ctx.insert("original_href", &original_href);
             ctx.insert("url", &art.url);
             let html = g.article_html(a).map_err(held_error)?;
             match c.frag {
