@@ -221,7 +221,8 @@ pub fn render(body: &str, opts: &RenderOptions) -> Rendered {
     // Taken as the parser makes them (one look ahead, at a list item).
     let mut events = Parser::new_ext(body, options()).into_offset_iter().peekable();
 
-    let mut html_events: Vec<Event> = Vec::with_capacity(body.len() / 16);
+    // About an event for every 64 bytes of prose (a guess: it grows if not).
+    let mut html_events: Vec<Event> = Vec::with_capacity(body.len() / 64 + 16);
     let mut has_raw_html = false;
     let mut used_ids: HashSet<String> = HashSet::new();
     let mut blocks = Blocks::default();
