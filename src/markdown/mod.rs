@@ -77,6 +77,10 @@ pub struct Mention {
 pub struct Matcher {
     /// `first[b]`: some name begins with byte `b`.
     first: Box<[bool; 256]>,
+    /// Every name begins with a capital A-Z or a character beyond ASCII
+    /// (as names mostly do): eight bytes of text holding neither can be
+    /// passed over at once ([`capital_or_beyond_ascii`]).
+    capitals: bool,
     /// A first word ([`first_word`]) -> the lengths in bytes of the names
     /// that begin with it, longest first.
     lengths: ahash::AHashMap<Box<str>, Box<[u32]>>,
@@ -114,7 +118,8 @@ impl Matcher {
                 (w, l.into_boxed_slice())
             })
             .collect();
-        Matcher { first, lengths, names, targets }
+        let capitals = (0..=255u8).filter(|&b| first[b as usize]).all(|b| b.is_ascii_uppercase() || b >= 0x80);
+        Matcher { first, capitals, lengths, names, targets }
     }
 
     pub fn empty() -> Matcher {
@@ -130,10 +135,9 @@ impl Matcher {
         let bytes = text.as_bytes();
         let mut out = vec![];
         let mut i = 0;
-        while let Some(k) = bytes[i..].iter().position(|&b| self.first[b as usize]) {
+        while let Some(start) = self.next_first_byte(bytes, i) {
             // A name's first byte is a whole character's first byte, so
             // `start` is a character boundary.
-            let start = i + k;
             i = start + 1;
             if word(text[..start].chars().next_back()) {
                 continue;
@@ -152,6 +156,38 @@ impl Matcher {
         }
         out
     }
+}
+
+impl Matcher {
+    /// The first place at or after `from` where a byte some name begins
+    /// with stands.
+    fn next_first_byte(&self, bytes: &[u8], from: usize) -> Option<usize> {
+        let mut i = from;
+        if self.capitals {
+            // Prose is mostly lower case: a block of it at a time.
+            while let Some(block) = bytes.get(i..i + 8) {
+                let block = u64::from_le_bytes(block.try_into().expect("eight bytes"));
+                if capital_or_beyond_ascii(block) {
+                    break;
+                }
+                i += 8;
+            }
+        }
+        bytes[i..].iter().position(|&b| self.first[b as usize]).map(|k| i + k)
+    }
+}
+
+/// Whether one of the eight bytes of `block` is a capital A-Z or 0x80 or
+/// more. Each byte's low seven bits plus 0x3F carry into its top bit when
+/// they are 0x41 (`A`) or more, plus 0x25 when 0x5B (past `Z`) or more; no
+/// byte carries into the next (0x7F + 0x3F < 0x100).
+fn capital_or_beyond_ascii(block: u64) -> bool {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const TOP: u64 = 0x8080_8080_8080_8080;
+    let low = block & LOW7;
+    let from_a = low + 0x3F3F_3F3F_3F3F_3F3F;
+    let past_z = low + 0x2525_2525_2525_2525;
+    (block | (from_a & !past_z)) & TOP != 0
 }
 
 /// Whether `c` is a character of a word: a name must not touch one.
@@ -638,7 +674,35 @@ mod tests {
         out
     }
 
+    #[test]
+    fn a_block_holds_a_capital_or_a_byte_beyond_ascii_exactly_when_one_of_its_bytes_is_one() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut block = [b'a'; 8];
+                block[at] = b;
+                assert_eq!(
+                    capital_or_beyond_ascii(u64::from_le_bytes(block)),
+                    b.is_ascii_uppercase() || b >= 0x80,
+                    "byte {b:#x} at {at}"
+                );
+            }
+        }
+        for filler in [b' ', b'@', b'[', b'z', 0, 0x7F] {
+            assert!(!capital_or_beyond_ascii(u64::from_le_bytes([filler; 8])), "{filler:#x}");
+        }
+    }
+
     proptest::proptest! {
+        /// Names that all begin with capitals or beyond ASCII, in text long
+        /// enough to be passed over eight bytes at a time.
+        #[test]
+        fn the_matcher_skipping_lower_case_finds_what_the_slow_way_finds(text in "([a-z ,.]{0,12}(Ab|Ba|Bab|Éa|Zz|A|Ab Ba|@|\\[)){0,12}[a-z .]{0,10}") {
+            let names = ["Ab", "Ab Ba", "Ba", "Éa", "Zz Ab", "Bab"];
+            let m = Matcher::new(names.iter().enumerate().map(|(i, n)| (format!("e{i}"), vec![*n])));
+            proptest::prop_assert!(m.capitals);
+            proptest::prop_assert_eq!(m.find(&text), names_the_slow_way(&names, &text));
+        }
+
         #[test]
         fn the_matcher_finds_what_the_slow_way_finds(text in "[AaBbé_ .-]{0,40}") {
             let names = ["Ab", "Ab Ba", "Ba", "a-b", "éA", "Bab"];
