@@ -277,9 +277,21 @@ fn word_key(from: &[u8], len: usize) -> u128 {
             raw
         }
     };
-    let mask = if len == 16 { u128::MAX } else { (1u128 << (8 * len)) - 1 };
-    (u128::from_le_bytes(raw) | 0x2020_2020_2020_2020_2020_2020_2020_2020) & mask
+    (u128::from_le_bytes(raw) | 0x2020_2020_2020_2020_2020_2020_2020_2020) & KEY_MASKS[len]
 }
+
+/// `KEY_MASKS[len]`: the low `len` bytes of a `u128` set (a load, where a
+/// 128-bit shift is several instructions, once for every word of the corpus).
+static KEY_MASKS: [u128; 17] = {
+    let mut masks = [0u128; 17];
+    let mut len = 1;
+    while len < 16 {
+        masks[len] = (1u128 << (8 * len)) - 1;
+        len += 1;
+    }
+    masks[16] = u128::MAX;
+    masks
+};
 
 /// A source's snippet (its summary, then its text, cut) and the distinct
 /// words of its text that the snippet does not show.
@@ -430,6 +442,15 @@ fn script(json: &str) -> String {
 mod trim_tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_key_mask_keeps_the_words_bytes_and_clears_the_rest() {
+        for len in 0..=16 {
+            let key = word_key(&[b'A'; 16], len);
+            assert_eq!(key.to_le_bytes().iter().filter(|&&b| b == b'a').count(), len, "{len}");
+            assert!(key.to_le_bytes()[len..].iter().all(|&b| b == 0), "{len}");
+        }
+    }
 
     fn script_by_replace(json: &str) -> String {
         let json = json.replace("</", "<\\/").replace('\u{2028}', "\\u2028").replace('\u{2029}', "\\u2029");
