@@ -126,6 +126,25 @@ impl Matcher {
         Matcher::new(std::iter::empty::<(String, Vec<&str>)>())
     }
 
+    /// The first place at or after `from` where a byte some name begins
+    /// with stands.
+    fn next_first_byte(&self, bytes: &[u8], from: usize) -> Option<usize> {
+        let mut i = from;
+        if self.capitals {
+            // Prose is mostly lower case: a block of it at a time, and
+            // byte by byte only a block with a capital in it.
+            while let Some(block) = bytes.get(i..i + 8) {
+                if capital_or_beyond_ascii(u64::from_le_bytes(block.try_into().expect("eight bytes"))) {
+                    if let Some(k) = block.iter().position(|&b| self.first[b as usize]) {
+                        return Some(i + k);
+                    }
+                }
+                i += 8;
+            }
+        }
+        bytes[i..].iter().position(|&b| self.first[b as usize]).map(|k| i + k)
+    }
+
     /// Whole-word matches in `text`, left to right, the longest name at
     /// each place, none overlapping: (start, end, entity).
     pub fn find(&self, text: &str) -> Vec<(usize, usize, usize)> {
@@ -155,25 +174,6 @@ impl Matcher {
             }
         }
         out
-    }
-}
-
-impl Matcher {
-    /// The first place at or after `from` where a byte some name begins
-    /// with stands.
-    fn next_first_byte(&self, bytes: &[u8], from: usize) -> Option<usize> {
-        let mut i = from;
-        if self.capitals {
-            // Prose is mostly lower case: a block of it at a time.
-            while let Some(block) = bytes.get(i..i + 8) {
-                let block = u64::from_le_bytes(block.try_into().expect("eight bytes"));
-                if capital_or_beyond_ascii(block) {
-                    break;
-                }
-                i += 8;
-            }
-        }
-        bytes[i..].iter().position(|&b| self.first[b as usize]).map(|k| i + k)
     }
 }
 
