@@ -751,19 +751,28 @@ fn nonce() -> u64 {
     *NONCE
 }
 
+/// What every marker of this process begins with, `{OPEN}{nonce}:`, in a
+/// string with room for `more` bytes after it.
+fn marker_prefix(more: usize) -> String {
+    let mut nonce_digits = itoa::Buffer::new();
+    let nonce_digits = nonce_digits.format(nonce());
+    let mut prefix = String::with_capacity(OPEN.len_utf8() + nonce_digits.len() + 1 + more);
+    prefix.push(OPEN);
+    prefix.push_str(nonce_digits);
+    prefix.push(':');
+    prefix
+}
+
 impl<'g> Pieces<'g> {
     /// Keeps `p`; returns the marker that stands for it.
     fn add(&self, p: Piece<'g>) -> String {
         let mut list = self.list.lock().unwrap_or_else(|e| e.into_inner());
         list.push(p);
-        let (mut nonce_digits, mut index) = (itoa::Buffer::new(), itoa::Buffer::new());
-        let (nonce_digits, index) = (nonce_digits.format(nonce()), index.format(list.len() - 1));
         // `{OPEN}{nonce}:{index}{CLOSE}`, without `format!` (a marker for
         // every piece of every page).
-        let mut marker = String::with_capacity(2 * OPEN.len_utf8() + nonce_digits.len() + 1 + index.len());
-        marker.push(OPEN);
-        marker.push_str(nonce_digits);
-        marker.push(':');
+        let mut index = itoa::Buffer::new();
+        let index = index.format(list.len() - 1);
+        let mut marker = marker_prefix(index.len() + CLOSE.len_utf8());
         marker.push_str(index);
         marker.push(CLOSE);
         marker
@@ -788,7 +797,7 @@ impl<'g> PageHtml<'g> {
         if self.pieces.is_empty() {
             return vec![Run::Text(&self.html)];
         }
-        let prefix = format!("{OPEN}{}:", nonce());
+        let prefix = marker_prefix(0);
         let finder = memchr::memmem::Finder::new(prefix.as_bytes());
         let mut close = [0; 4];
         let close = CLOSE.encode_utf8(&mut close).as_bytes();
@@ -1071,6 +1080,11 @@ impl<'g> Ctx<'g> {
             (Some(f), Links::Site) if e < f.entity_cards.len() => f.entity_cards[e].clone(),
             _ => tera::Value::from_serializable(&self.entity_card(e)),
         }
+    }
+
+    /// The cards of the topics that have no parent, in order.
+    fn root_topics(&self) -> impl Iterator<Item = tera::Value> + use<'_, 'g> {
+        (0..self.g.topics.len()).filter(|&t| self.g.topic_parent[t].is_none()).map(|t| self.topic(t))
     }
 
     /// Topic `t`'s card as a template value, shared on the site (see [`Ctx::source`]).
@@ -1528,8 +1542,6 @@ fn fill<'g>(ctx: &mut Context, tera: &'g Tera, c: &Ctx<'g>, page: &Page, root: &
     let g = c.g;
     match *page {
         Page::Home => {
-            let topics: Vec<tera::Value> =
-                (0..g.topics.len()).filter(|&t| g.topic_parent[t].is_none()).map(|t| c.topic(t)).collect();
             let latest: Vec<EventView> = g.events.iter().enumerate().rev().take(6).map(|(e, _)| c.event(e)).collect();
             // Key figures: from the events most sources report, newest first.
             let mut order: Vec<usize> = (0..g.events.len()).filter(|&e| !g.events[e].reports.is_empty()).collect();
@@ -1550,7 +1562,7 @@ fn fill<'g>(ctx: &mut Context, tera: &'g Tera, c: &Ctx<'g>, page: &Page, root: &
                 }
             }
             figures.truncate(8);
-            ctx.insert("topics", &topics);
+            insert_list(ctx, "topics", c.root_topics());
             ctx.insert("latest", &latest);
             ctx.insert("figures", &figures);
             insert_list(ctx, "sources", g.by_date.iter().take(HOME_SOURCES).map(|&a| c.source(a)));
@@ -1670,11 +1682,7 @@ fn fill<'g>(ctx: &mut Context, tera: &'g Tera, c: &Ctx<'g>, page: &Page, root: &
             ctx.insert("mentions", &c.mentions(&g.entity_mentions[e]));
         }
         Page::Topics => {
-            insert_list(
-                ctx,
-                "topics",
-                (0..g.topics.len()).filter(|&t| g.topic_parent[t].is_none()).map(|t| c.topic(t)),
-            );
+            insert_list(ctx, "topics", c.root_topics());
         }
         Page::Topic(t) => {
             // A topic covers its sub-topics' sources too.
