@@ -101,7 +101,7 @@ def main():
         # short of memory and slow whichever tool ran last.
         fout = os.path.join(base, "floor-out")
         mine, theirs, floor = [], [], []
-        hugo_pages = 0
+        hugo_pages, hugo_bytes = 0, 0
         for _ in range(RUNS):
             shutil.rmtree(fout, ignore_errors=True)
             floor.append(measure([FLOOR, src, fout]))
@@ -115,7 +115,7 @@ def main():
             if hugo:
                 shutil.rmtree(hout, ignore_errors=True)
                 theirs.append(measure([hugo, "--quiet", "-d", hout], cwd=os.path.join(base, "hugo")))
-                hugo_pages = count_files(hout)
+                hugo_pages, hugo_bytes = count_files(hout), size_of(hout)
                 shutil.rmtree(hout, ignore_errors=True)
         wall, cpu, rss = (statistics.median(m[i] for m in mine) for i in range(3))
         err = mine[-1][4]
@@ -129,8 +129,9 @@ def main():
         print("         templates: " + "; ".join(f"{' '.join(c[:-6])} {c[-4]} ms" for c in costs if len(c) >= 7))
         text = size_of(os.path.join(src, "content", "articles"))
         index = size_of(os.path.join(out, "search"), lambda p: p.endswith(".js"))
+        site = size_of(out)
         print(f"         search index {index / 2**20:.1f} MiB for {text / 2**20:.1f} MiB of article source ({index / text:.0%}); "
-              f"site {size_of(out) / 2**20:.0f} MiB in {pages} files")
+              f"site {site / 2**20:.0f} MiB in {pages} files")
         # What writing these files costs this machine, apart from dossier:
         # a copy of the site beside it (in a virtual machine, memory never
         # touched before is slow to hand out, and a large site meets it).
@@ -167,6 +168,9 @@ def main():
             else:
                 hwall, hcpu, hrss = (statistics.median(t[i] for t in theirs) for i in range(3))
                 row("hugo", n, "RAM", hwall, hcpu, hrss, hugo_pages)
+                # What each writes: dossier's pages carry more (mentions, reports, disagreements).
+                print(f"         hugo's site {hugo_bytes / 2**20:.0f} MiB in {hugo_pages} files; dossier's {site / 2**20:.0f} MiB "
+                      f"({site / max(hugo_bytes, 1):.1f}x)")
                 print(f"         dossier/hugo wall: {wall / hwall:.2f} (target: at most 0.25); floor/hugo: {fwall / hwall:.2f}")
         # Growth: each size against the one ten times smaller, when both ran.
         walls[n] = wall
