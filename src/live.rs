@@ -44,6 +44,10 @@ impl Live {
     /// A full build, rendered into `files`.
     pub fn build(root: &Path) -> Result<(Live, BTreeMap<String, Vec<u8>>), Failure> {
         let mut compiled = crate::compile(root)?;
+        // Edits replace articles' texts in the spill, which lives on.
+        if let Some(spill) = &compiled.catalogue.spill {
+            spill.reclaim_dropped();
+        }
         let (frag, costs) = Fragments::render(&compiled.graph, &compiled.tera, &compiled.template_overrides)
             .map_err(|e| Failure::Content { diagnostics: vec![], render: vec![e] })?;
         let sink = crate::output::MemorySink::default();

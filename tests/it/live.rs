@@ -93,6 +93,33 @@ fn each_edit_gives_what_a_full_build_gives() {
     apply(root, live, &mut site, &[added]);
 }
 
+/// A long session: the spill file that holds the articles' HTML takes in
+/// every edited version, and gives back the space of those replaced.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_long_session_of_edits_does_not_keep_every_version_of_an_article() {
+    let tmp = own_dossier();
+    let root = tmp.path();
+    let (mut live, _) = Live::build(root).unwrap_or_else(|f| panic!("{}", f.text()));
+    let spill = live.compiled.catalogue.spill.clone().expect("a spill file");
+    let (written, used) = (spill.len(), spill.in_use().unwrap());
+    let mut word = "Operation Rusafa";
+    for i in 0..400 {
+        let next = if i % 2 == 0 { "Operation Rusafa (edited)" } else { "Operation Rusafa" };
+        edit(root, KIDS, word, next);
+        word = next;
+        live = live.edit(root, &[PathBuf::from(KIDS)]).unwrap_or_else(|f| panic!("{}", f.text())).live;
+    }
+    let (written_now, used_now) = (spill.len(), spill.in_use().unwrap());
+    let edited = written_now - written;
+    assert!(edited > 3_000_000, "400 versions written: {edited} bytes");
+    // What is live, one chunk of the tail and the pages shared with live
+    // neighbours, not 400 versions.
+    assert!(used_now < used + 300_000, "{used} -> {used_now} bytes in use after {edited} written");
+    let page = live.render(&["sources/kazakhstan-evacuated-14-kids-from-iraq/index.html".to_string()]).unwrap();
+    assert!(String::from_utf8_lossy(&page[0].1).contains("Operation Rusafa"));
+}
+
 #[test]
 fn only_article_files_are_applied_as_edits() {
     let tmp = own_dossier();
