@@ -552,6 +552,9 @@ pub fn serve(root: &Path, port: u16, on_ready: impl FnOnce(SocketAddr, &str)) ->
                 };
                 match next {
                     Some(l) => {
+                        if let Some(old) = live.take() {
+                            old.retire(&l);
+                        }
                         live = Some(l);
                         needs_full = false;
                     }

@@ -127,6 +127,17 @@ impl Spill {
         self.reclaim.store(true, Ordering::Relaxed);
     }
 
+    /// No more reclaiming: the spill is about to go whole (`serve` made a
+    /// full build with a spill of its own).
+    pub fn stop_reclaiming(&self) {
+        self.reclaim.store(false, Ordering::Relaxed);
+    }
+
+    /// Whether dropped texts are given back.
+    pub fn reclaiming(&self) -> bool {
+        self.reclaim.load(Ordering::Relaxed)
+    }
+
     /// Text `at..at + len` is dead: merged with the dead texts beside it,
     /// and what of the merged run is in the file punched out.
     fn release(&self, at: u64, len: u64) {
@@ -209,7 +220,7 @@ pub enum Held {
 impl Drop for Held {
     fn drop(&mut self) {
         if let Held::Spilled { spill, at, len } = self {
-            if spill.reclaim.load(Ordering::Relaxed) {
+            if spill.reclaiming() {
                 spill.release(*at, *len as u64);
             }
         }

@@ -118,6 +118,16 @@ fn a_long_session_of_edits_does_not_keep_every_version_of_an_article() {
     assert!(used_now < used + 300_000, "{used} -> {used_now} bytes in use after {edited} written");
     let page = live.render(&["sources/kazakhstan-evacuated-14-kids-from-iraq/index.html".to_string()]).unwrap();
     assert!(String::from_utf8_lossy(&page[0].1).contains("Operation Rusafa"));
+    // An edit keeps the spill and its reclaiming; a full build brings its
+    // own, and the old one goes whole.
+    edit(root, KIDS, word, "Operation Rusafa (again)");
+    let edited = live.edit(root, &[PathBuf::from(KIDS)]).unwrap_or_else(|f| panic!("{}", f.text())).live;
+    live.retire(&edited);
+    assert!(spill.reclaiming());
+    let (full, _) = Live::build(root).unwrap_or_else(|f| panic!("{}", f.text()));
+    edited.retire(&full);
+    assert!(!spill.reclaiming());
+    assert!(full.compiled.catalogue.spill.as_ref().unwrap().reclaiming());
 }
 
 #[test]
