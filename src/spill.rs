@@ -324,7 +324,7 @@ mod tests {
     fn when_reclaiming_the_pages_of_dropped_texts_are_given_back_and_the_rest_reads_the_same() {
         let spill = Spill::new().unwrap();
         spill.reclaim_dropped();
-        // 96 texts of 10,003 bytes: four chunks in the file, the rest in the tail.
+        // 96 texts of 10,003 bytes: three chunks in the file, the rest in the tail.
         let texts: Vec<String> = (0..96).map(|i| format!("{i:03}{}", "x".repeat(10_000))).collect();
         let mut held: Vec<Option<Held>> = texts.iter().map(|t| Some(Held::new(t.clone(), Some(&spill)))).collect();
         let written = spill.tail().at;
@@ -370,6 +370,8 @@ mod tests {
         }
     }
 
+    /// Not reclaiming (a build): a text dropped is not released, so no
+    /// system call is made for it.
     #[test]
     fn a_build_drops_its_texts_without_a_system_call_each() {
         let spill = Spill::new().unwrap();
