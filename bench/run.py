@@ -82,6 +82,23 @@ def corpus(n):
     return base, src
 
 
+def bare(base, src):
+    """A root beside the corpus whose every template prints one byte (the
+    corpus's files hard-linked): a build of it does all of dossier's work
+    but its templates' (loading, parsing, Markdown, graph, each page's
+    context, search index, feeds and data) and writes next to nothing."""
+    root = os.path.join(base, "bare")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(os.path.join(root, "templates"))
+    subprocess.run(["cp", "-al", os.path.join(src, "content"), os.path.join(root, "content")], check=True)
+    os.link(os.path.join(src, "book.toml"), os.path.join(root, "book.toml"))
+    for name in os.listdir(os.path.join(ROOT, "templates")):
+        if name.endswith(".html"):
+            with open(os.path.join(root, "templates", name), "w") as f:
+                f.write("x")
+    return root
+
+
 def main():
     sizes = [int(a) for a in sys.argv[1:]] or [1000, 10000, 100000]
     subprocess.run(["cargo", "build", "--release", "-q", "--bin", "dossier", "--example", "floor"], cwd=ROOT, check=True)
@@ -100,7 +117,8 @@ def main():
         # 100,000 articles three sites of 5 GB in RAM would leave the machine
         # short of memory and slow whichever tool ran last.
         fout = os.path.join(base, "floor-out")
-        mine, theirs, floor = [], [], []
+        broot, bout = bare(base, src), os.path.join(base, "bare-out")
+        mine, theirs, floor, bares = [], [], [], []
         hugo_pages, hugo_bytes = 0, 0
         for _ in range(RUNS):
             shutil.rmtree(fout, ignore_errors=True)
@@ -112,6 +130,8 @@ def main():
                 print(m[4])
                 sys.exit(1)
             mine.append(m)
+            bares.append(measure([BIN, "--root", broot, "build", "--out", bout]))
+            shutil.rmtree(bout, ignore_errors=True)
             if hugo:
                 shutil.rmtree(hout, ignore_errors=True)
                 theirs.append(measure([hugo, "--quiet", "-d", hout], cwd=os.path.join(base, "hugo")))
@@ -155,6 +175,14 @@ def main():
         fwall, fcpu, frss = (statistics.median(f[i] for f in floor) for i in range(3))
         row("floor", n, "RAM", fwall, fcpu, frss, n)
         print(f"         dossier/floor wall: {wall / fwall:.2f}")
+        failed = [b for b in bares if b[3] != 0]
+        if failed:
+            print(failed[0][4][-2000:])
+            sys.exit(1)
+        bwall, bcpu, brss = (statistics.median(b[i] for b in bares) for i in range(3))
+        row("bare", n, "RAM", bwall, bcpu, brss, pages)
+        print(f"         dossier with one-byte templates: everything but rendering and writing pages, {bwall / wall:.0%} of the build")
+        shutil.rmtree(broot, ignore_errors=True)
         if os.environ.get("DISK") == "1":
             disk = os.path.join(ROOT, "target", "bench-disk", str(n))
             shutil.rmtree(disk, ignore_errors=True)
@@ -171,7 +199,8 @@ def main():
                 # What each writes: dossier's pages carry more (mentions, reports, disagreements).
                 print(f"         hugo's site {hugo_bytes / 2**20:.0f} MiB in {hugo_pages} files; dossier's {site / 2**20:.0f} MiB "
                       f"({site / max(hugo_bytes, 1):.1f}x)")
-                print(f"         dossier/hugo wall: {wall / hwall:.2f} (target: at most 0.25); floor/hugo: {fwall / hwall:.2f}")
+                print(f"         dossier/hugo wall: {wall / hwall:.2f} (target: at most 0.25); floor/hugo: {fwall / hwall:.2f}; "
+                      f"bare/hugo: {bwall / hwall:.2f}")
         # Growth: each size against the one ten times smaller, when both ran.
         walls[n] = wall
         unwritten[n] = stage.get("total", 0) - stage.get("write", 0)
