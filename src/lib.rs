@@ -169,8 +169,10 @@ impl std::fmt::Display for Timings {
                 None => writeln!(f)?,
             }
             if *name == "render" {
+                // Of each template's time, what its pages' contexts took:
+                // dossier's work; the rest is the template's and the writing.
                 for c in &self.1 {
-                    writeln!(
+                    write!(
                         f,
                         "    {:<16} {:>6} pages {:>9.1} ms {:>8.1} MiB",
                         c.template,
@@ -178,6 +180,11 @@ impl std::fmt::Display for Timings {
                         c.time.as_secs_f64() * 1000.0,
                         c.bytes as f64 / 1_048_576.0
                     )?;
+                    if c.context.is_zero() {
+                        writeln!(f)?;
+                    } else {
+                        writeln!(f, "  (contexts {:.1} ms)", c.context.as_secs_f64() * 1000.0)?;
+                    }
                 }
             }
         }

@@ -512,7 +512,7 @@ impl Fragments {
         let (timeline, t2) = if main_timeline {
             c.entries_timed(tera, "../", "", events, shared).map_err(err("event.html", "timeline/index.html"))?
         } else {
-            (vec![], std::time::Duration::ZERO)
+            (vec![], Spent::default())
         };
         // Each disagreement as source pages show it.
         let (disagreements, t4) = c
@@ -549,30 +549,10 @@ impl Fragments {
         .map_err(err("entity_chip.html", "(entity chips)"))?;
         let bytes = |v: &[Arc<str>]| v.iter().map(|h| h.len() as u64).sum::<u64>();
         let costs = vec![
-            TemplateCost {
-                template: "entity_chip.html",
-                pages: entity_chips.len(),
-                time: t5,
-                bytes: entity_chips.iter().map(|(n, _)| n).sum(),
-            },
-            TemplateCost {
-                template: "event.html",
-                pages: entries.len() + timeline.len(),
-                time: t1 + t2,
-                bytes: bytes(&entries) + bytes(&timeline),
-            },
-            TemplateCost {
-                template: "source_line.html",
-                pages: lines.len(),
-                time: t3,
-                bytes: lines.iter().map(|(n, _)| n).sum(),
-            },
-            TemplateCost {
-                template: "discrepancy.html",
-                pages: disagreements.len(),
-                time: t4,
-                bytes: bytes(&disagreements),
-            },
+            TemplateCost::of("entity_chip.html", entity_chips.len(), t5, entity_chips.iter().map(|(n, _)| n).sum()),
+            TemplateCost::of("event.html", entries.len() + timeline.len(), t1 + t2, bytes(&entries) + bytes(&timeline)),
+            TemplateCost::of("source_line.html", lines.len(), t3, lines.iter().map(|(n, _)| n).sum()),
+            TemplateCost::of("discrepancy.html", disagreements.len(), t4, bytes(&disagreements)),
         ];
         // Rendered pieces of `items` in place among `n`, the others `empty`.
         fn spread<T: Clone>(items: &[usize], rendered: Vec<T>, n: usize, empty: T) -> Vec<T> {
@@ -697,6 +677,10 @@ pub(crate) struct Ctx<'g> {
     /// is written, a batch at a time ([`Piece::Later`]): for the pages as
     /// large as the dossier.
     later: bool,
+    /// Nanoseconds this thread waited on pieces rendered apart while the
+    /// page's context was made (entries, disagreements): template work,
+    /// told apart from the context's in `--timings`.
+    rendering_pieces: std::sync::atomic::AtomicU64,
 }
 
 /// Pieces of HTML rendered apart (timeline entries, disagreements) that a
@@ -923,7 +907,7 @@ impl<'g> Ctx<'g> {
     }
 
     pub(crate) fn with_links(g: &'g SiteGraph, links: Links) -> Self {
-        Ctx { g, links, frag: None, pieces: Arc::default(), later: false }
+        Ctx { g, links, frag: None, pieces: Arc::default(), later: false, rendering_pieces: Default::default() }
     }
 
     /// A site page path, as seen from the current document.
@@ -1209,20 +1193,30 @@ impl<'g> Ctx<'g> {
         ids: &str,
         events: &[usize],
         make: impl Fn(&str) -> T + Sync,
-    ) -> Result<(Vec<T>, std::time::Duration), tera::Error> {
+    ) -> Result<(Vec<T>, Spent), tera::Error> {
         // An entry that links to the main timeline shows a few of its reports.
         let cap = if ids.is_empty() { usize::MAX } else { ENTRY_REPORTS };
-        render_parts(
-            tera,
-            "event.html",
-            events,
-            |ctx, e| {
-                ctx.insert("e", &self.event_capped(e, cap));
-                ctx.insert("root", root);
-                ctx.insert("ids", ids);
-            },
-            make,
-        )
+        self.pieces_rendered(|| {
+            render_parts(
+                tera,
+                "event.html",
+                events,
+                |ctx, e| {
+                    ctx.insert("e", &self.event_capped(e, cap));
+                    ctx.insert("root", root);
+                    ctx.insert("ids", ids);
+                },
+                make,
+            )
+        })
+    }
+
+    /// `render`'s result; its wall time counted as rendering pieces.
+    fn pieces_rendered<R>(&self, render: impl FnOnce() -> R) -> R {
+        let started = std::time::Instant::now();
+        let r = render();
+        self.rendering_pieces.fetch_add(started.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
+        r
     }
 
     /// Disagreements `discs` rendered through `discrepancy.html` (in
@@ -1235,18 +1229,20 @@ impl<'g> Ctx<'g> {
         discs: &[usize],
         cap: usize,
         make: impl Fn(&str) -> T + Sync,
-    ) -> Result<(Vec<T>, std::time::Duration), tera::Error> {
-        render_parts(
-            tera,
-            "discrepancy.html",
-            discs,
-            |ctx, d| {
-                ctx.insert("d", &self.discrepancy_capped(d, cap));
-                ctx.insert("root", root);
-                ctx.insert("heading", heading);
-            },
-            make,
-        )
+    ) -> Result<(Vec<T>, Spent), tera::Error> {
+        self.pieces_rendered(|| {
+            render_parts(
+                tera,
+                "discrepancy.html",
+                discs,
+                |ctx, d| {
+                    ctx.insert("d", &self.discrepancy_capped(d, cap));
+                    ctx.insert("root", root);
+                    ctx.insert("heading", heading);
+                },
+                make,
+            )
+        })
     }
 
     /// Puts every disagreement into `ctx` as `discrepancies`, each rendered
@@ -1482,8 +1478,9 @@ fn render_parts<T: Send>(
     items: &[usize],
     fill: impl Fn(&mut Context, usize) + Sync,
     make: impl Fn(&str) -> T + Sync,
-) -> Result<(Vec<T>, std::time::Duration), tera::Error> {
-    let nanos = std::sync::atomic::AtomicU64::new(0);
+) -> Result<(Vec<T>, Spent), tera::Error> {
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    let (nanos, context) = (AtomicU64::new(0), AtomicU64::new(0));
     // Each piece is rendered into a buffer reused from one piece to the
     // next and kept by `make` at its exact size: no buffer grown (and
     // copied) piece by piece, no spare capacity held.
@@ -1493,15 +1490,17 @@ fn render_parts<T: Send>(
             let started = std::time::Instant::now();
             let mut ctx = Context::new();
             fill(&mut ctx, i);
+            context.fetch_add(started.elapsed().as_nanos() as u64, Relaxed);
             buf.clear();
             let html = tera
                 .render_to(template, &ctx, &mut *buf)
                 .map(|()| make(std::str::from_utf8(buf).expect("Tera writes text")));
-            nanos.fetch_add(started.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
+            nanos.fetch_add(started.elapsed().as_nanos() as u64, Relaxed);
             html
         })
         .collect::<Result<Vec<T>, _>>()?;
-    Ok((html, std::time::Duration::from_nanos(nanos.into_inner())))
+    let spent = |a: AtomicU64| std::time::Duration::from_nanos(a.into_inner());
+    Ok((html, Spent { time: spent(nanos), context: spent(context) }))
 }
 
 fn pages(g: &SiteGraph) -> Vec<Page> {
@@ -2042,14 +2041,37 @@ fn page_description(g: &SiteGraph, page: &Page) -> String {
     truncate(s, 300)
 }
 
-/// What one template cost over a build: pages, time (summed over threads,
-/// context and rendering), and bytes written.
+/// What one template cost over a build: pages, time (summed over threads:
+/// making each page's context, rendering it and writing it), of that time
+/// the contexts' (dossier's work, not the template's), and bytes written.
 #[derive(Debug, Clone)]
 pub struct TemplateCost {
     pub template: &'static str,
     pub pages: usize,
     pub time: std::time::Duration,
+    pub context: std::time::Duration,
     pub bytes: u64,
+}
+
+impl TemplateCost {
+    fn of(template: &'static str, pages: usize, spent: Spent, bytes: u64) -> TemplateCost {
+        TemplateCost { template, pages, time: spent.time, context: spent.context, bytes }
+    }
+}
+
+/// Time spent on pieces, summed over threads: all of it, and of it the
+/// making of their contexts.
+#[derive(Debug, Clone, Copy, Default)]
+struct Spent {
+    time: std::time::Duration,
+    context: std::time::Duration,
+}
+
+impl std::ops::Add for Spent {
+    type Output = Spent;
+    fn add(self, o: Spent) -> Spent {
+        Spent { time: self.time + o.time, context: self.context + o.context }
+    }
 }
 
 /// Values already made (shared cards, pieces' markers) into the context
@@ -2067,6 +2089,18 @@ fn render_page<'g>(
     frag: &'g Fragments,
     page: &Page,
 ) -> (String, Result<PageHtml<'g>, RenderError>) {
+    render_page_timed(g, tera, frag, page).0
+}
+
+/// [`render_page`], and the time its context took to make (not counting
+/// the pieces rendered apart meanwhile: those are its templates' work).
+fn render_page_timed<'g>(
+    g: &'g SiteGraph,
+    tera: &'g Tera,
+    frag: &'g Fragments,
+    page: &Page,
+) -> ((String, Result<PageHtml<'g>, RenderError>), std::time::Duration) {
+    let started = std::time::Instant::now();
     let mut c = Ctx::new(g);
     c.frag = Some(frag);
     let site = SiteView {
@@ -2099,7 +2133,10 @@ fn render_page<'g>(
         _ => None,
     };
     ctx.insert("base_href", &base_href);
-    let rendered = match fill(&mut ctx, tera, &c, page, &root) {
+    let filled = fill(&mut ctx, tera, &c, page, &root);
+    let pieces = std::time::Duration::from_nanos(c.rendering_pieces.load(std::sync::atomic::Ordering::Relaxed));
+    let context = started.elapsed().saturating_sub(pieces);
+    let rendered = match filled {
         Ok(()) => {
             let mut html = page_buffer(page.template());
             let done = tera.render_to(page.template(), &ctx, &mut html);
@@ -2115,7 +2152,7 @@ fn render_page<'g>(
         page: path.clone(),
         message: tera_message(&e),
     });
-    (path, rendered)
+    ((path, rendered), context)
 }
 
 /// The size each template's last page came to: the next one's buffer
@@ -2230,17 +2267,14 @@ pub fn render_all_with(
     heavy.sort_by_key(|p| !matches!(p, Page::Print));
     let render_one = |page: &Page| -> Option<RenderError> {
         let started = std::time::Instant::now();
-        let (path, rendered) = render_page(g, tera, frag, page);
+        let ((path, rendered), context) = render_page_timed(g, tera, frag, page);
         let record = |bytes: u64| {
             let mut costs = costs.lock().unwrap_or_else(|e| e.into_inner());
-            let cost = costs.entry(page.template()).or_insert(TemplateCost {
-                template: page.template(),
-                pages: 0,
-                time: std::time::Duration::ZERO,
-                bytes: 0,
-            });
+            let cost =
+                costs.entry(page.template()).or_insert(TemplateCost::of(page.template(), 0, Spent::default(), 0));
             cost.pages += 1;
             cost.time += started.elapsed();
+            cost.context += context;
             cost.bytes += bytes;
         };
         match rendered {
@@ -2284,12 +2318,12 @@ pub fn render_all_with(
         let mut errors = vec![];
         let t = std::time::Instant::now();
         let index = crate::search::index_js(g).into_bytes();
-        let search =
-            TemplateCost { template: "(search index)", pages: 1, time: t.elapsed(), bytes: index.len() as u64 };
+        let made = Spent { time: t.elapsed(), context: std::time::Duration::ZERO };
+        let search = TemplateCost::of("(search index)", 1, made, index.len() as u64);
         write_all(vec![(SEARCH_INDEX.to_string(), index)], &mut errors);
         // (Their time is the time to make and write them.)
         let t = std::time::Instant::now();
-        let mut export = TemplateCost { template: "(exports)", pages: 0, time: Default::default(), bytes: 0 };
+        let mut export = TemplateCost::of("(exports)", 0, Spent::default(), 0);
         crate::export::write(g, sink, &mut |path, written| match written {
             Ok(n) => {
                 export.pages += 1;

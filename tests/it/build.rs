@@ -320,6 +320,13 @@ fn timings_name_every_stage() {
     assert_eq!(source[1], sources.to_string(), "{source:?}");
     assert_eq!(source[2], "pages");
     assert!(source[4] == "ms" && source[6] == "MiB", "{source:?}");
+    // Of which the pages' contexts: a part of the template's time, not more.
+    assert_eq!(source[7], "(contexts", "{source:?}");
+    let ms = |s: &str| s.trim_end_matches(')').parse::<f64>().unwrap();
+    assert!(source[9] == "ms)" && ms(source[8]) > 0.0 && ms(source[8]) <= ms(source[3]), "{source:?}");
+    // Generated files have no context.
+    let index = costs.iter().find(|c| c[..2] == ["(search", "index)"]).expect("the search index's cost");
+    assert_eq!(index.len(), 8, "{index:?}");
     // Where the memory went, on systems that say (Linux's /proc).
     if cfg!(target_os = "linux") {
         assert!(run.stderr.contains("MiB resident after") && run.stderr.contains("MiB at the peak"), "{}", run.stderr);
