@@ -2059,8 +2059,8 @@ impl TemplateCost {
     }
 }
 
-/// Time spent on pieces, summed over threads: all of it, and of it the
-/// making of their contexts.
+/// Time spent making pieces or files, summed over threads: all of it, and
+/// of it the making of their contexts (none for generated files).
 #[derive(Debug, Clone, Copy, Default)]
 struct Spent {
     time: std::time::Duration,
