@@ -327,17 +327,34 @@ pub fn split<'a>(text: &'a str, path: &Path) -> Result<Split<'a>, Diagnostic> {
     }
     let rest = &text[(first_end + 1).min(text.len())..];
     let mut offset = 0;
-    for (i, line) in rest.split_inclusive('\n').enumerate() {
+    for (i, line) in lines_inclusive(rest).enumerate() {
         let l = line.trim_end();
         if l == "---" || l == "..." {
             let yaml = &rest[..offset];
             let body = &rest[offset + line.len()..];
-            return Ok(Split { yaml, body, yaml_line: 2, body_line: i + 3, lines: yaml.lines().collect() });
+            let lines =
+                lines_inclusive(yaml).map(|l| l.strip_suffix('\n').map_or(l, |l| l.strip_suffix('\r').unwrap_or(l)));
+            return Ok(Split { yaml, body, yaml_line: 2, body_line: i + 3, lines: lines.collect() });
         }
         offset += line.len();
     }
     Err(Diagnostic::error(path, 1, 1, "front matter is never closed")
         .with_help("add a line `---` after the last front-matter key"))
+}
+
+/// `text`'s lines with their `\n`, as `str::split_inclusive('\n')` makes
+/// them, found by memchr's vector scan (a word at a time for `str`'s).
+fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        if from == text.len() {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', &text.as_bytes()[from..]).map_or(text.len(), |k| from + k + 1);
+        let line = &text[from..end];
+        from = end;
+        Some(line)
+    })
 }
 
 /// Finds the file line of the first front-matter line at or after `from`
@@ -734,6 +751,16 @@ mod tests {
             &GOOD.replace("published: 2019-12", "published: December 2019"),
             "content/articles/Bad_Slug.md:1:1: error: file name `Bad_Slug` is not a valid id\n  = help: rename the file to `bad-slug.md`: lowercase letters, digits and `-`\ncontent/articles/Bad_Slug.md:4:1: error: `December 2019` is not an EDTF date: the year `December 2019` should be 4 digits\n  = help: write an EDTF date: 2019, 2019-05, 2019-05-07, a range 2019-05-07/2019-05-09, approximate 1995~, uncertain 2019-11?",
         );
+    }
+
+    #[test]
+    proptest::proptest! {
+        #[test]
+        fn lines_are_split_as_str_splits_them(s in "[a-z:\\- \r\n]{0,40}") {
+            proptest::prop_assert_eq!(lines_inclusive(&s).collect::<Vec<_>>(), s.split_inclusive('\n').collect::<Vec<_>>());
+            let lines: Vec<&str> = lines_inclusive(&s).map(|l| l.strip_suffix('\n').map_or(l, |l| l.strip_suffix('\r').unwrap_or(l))).collect();
+            proptest::prop_assert_eq!(lines, s.lines().collect::<Vec<_>>());
+        }
     }
 
     #[test]
