@@ -360,11 +360,21 @@ fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
 /// Finds the file line of the first front-matter line at or after `from`
 /// (a YAML line index) that contains `needle`.
 fn line_of(split: &Split, needle: &str, from: usize) -> usize {
-    split
-        .lines
-        .get(from..)
-        .and_then(|rest| rest.iter().position(|l| l.contains(needle)))
-        .map_or(split.yaml_line, |i| from + i + split.yaml_line)
+    let Some(rest) = split.lines.get(from..) else { return split.yaml_line };
+    let found = match rest.first() {
+        // A needle within a line: one vector scan of the YAML from line
+        // `from` on, then the line the match starts in (a field's line is
+        // looked up for every field of every article).
+        Some(first) if !needle.contains(['\n', '\r']) => {
+            let start = first.as_ptr() as usize - split.yaml.as_ptr() as usize;
+            memchr::memmem::find(&split.yaml.as_bytes()[start..], needle.as_bytes()).map(|at| {
+                let address = split.yaml.as_ptr() as usize + start + at;
+                rest.partition_point(|l| l.as_ptr() as usize <= address) - 1
+            })
+        }
+        _ => rest.iter().position(|l| l.contains(needle)),
+    };
+    found.map_or(split.yaml_line, |i| from + i + split.yaml_line)
 }
 
 fn yaml_error(e: serde_yaml::Error, split: &Split, path: &Path) -> Diagnostic {
@@ -753,8 +763,20 @@ mod tests {
         );
     }
 
-    #[test]
     proptest::proptest! {
+        #[test]
+        fn a_field_is_found_on_the_line_a_line_by_line_search_finds(
+            yaml in "((id|date|quote|topics): ?[a-z0-9 -]{0,6}\r?\n){0,12}",
+            needle in "(id|date|quote|topics|[a-z]{1,2})(: ?)?[a-z0-9-]{0,2}",
+            from in 0usize..14,
+        ) {
+            let text = format!("---\n{yaml}---\nbody\n");
+            let split = split(&text, Path::new("a.md")).unwrap();
+            let by_lines = split.lines.get(from..).and_then(|rest| rest.iter().position(|l| l.contains(needle.as_str())))
+                .map_or(split.yaml_line, |i| from + i + split.yaml_line);
+            proptest::prop_assert_eq!(line_of(&split, &needle, from), by_lines, "{:?} {:?} from {}", yaml, needle, from);
+        }
+
         #[test]
         fn lines_are_split_as_str_splits_them(s in "[a-z:\\- \r\n]{0,40}") {
             proptest::prop_assert_eq!(lines_inclusive(&s).collect::<Vec<_>>(), s.split_inclusive('\n').collect::<Vec<_>>());

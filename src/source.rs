@@ -112,7 +112,7 @@ pub fn decode(bytes: Vec<u8>, rel: &Path) -> Result<String, Diagnostic> {
         None => bytes,
     };
     match String::from_utf8(bytes) {
-        Ok(s) if s.contains('\r') => Ok(s.replace("\r\n", "\n")),
+        Ok(s) if memchr::memchr(b'\r', s.as_bytes()).is_some() => Ok(s.replace("\r\n", "\n")),
         Ok(s) => Ok(s),
         Err(e) => {
             let good = e.utf8_error().valid_up_to();

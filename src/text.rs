@@ -86,7 +86,10 @@ pub fn collapse_whitespace(s: &str) -> String {
 /// no control bytes, no two spaces together, none at either end.
 pub fn collapse_whitespace_owned(s: String) -> String {
     let b = s.as_bytes();
-    let collapsed = b.first() != Some(&b' ') && b.last() != Some(&b' ') && printable_ascii(b) && !s.contains("  ");
+    let collapsed = b.first() != Some(&b' ')
+        && b.last() != Some(&b' ')
+        && printable_ascii(b)
+        && memchr::memmem::find(b, b"  ").is_none();
     if collapsed {
         s
     } else {
