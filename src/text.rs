@@ -351,8 +351,14 @@ pub fn sentence_around<'a>(text: &'a str, ends: &[usize], at: usize) -> &'a str 
 /// At most `max` characters, cut at a word boundary, with an ellipsis.
 pub fn truncate(s: &str, max: usize) -> String {
     // Only as far as the cut is read: not every character counted, nor
-    // the first `max` collected one by one.
-    let Some((end, _)) = s.char_indices().nth(max) else { return s.to_string() };
+    // the first `max` collected one by one; where those are ASCII (one
+    // vector check), character `max` starts at byte `max`.
+    let end = if s.len() > max && s.as_bytes()[..max].is_ascii() {
+        max
+    } else {
+        let Some((end, _)) = s.char_indices().nth(max) else { return s.to_string() };
+        end
+    };
     let cut = &s[..end];
     let cut = match cut.rfind(' ') {
         Some(i) if i > max / 2 => &cut[..i],
@@ -479,6 +485,24 @@ mod tests {
                 format!("{}…", cut.trim_end_matches([',', ';', ':', '.']))
             };
             proptest::prop_assert_eq!(truncate(&s, max), plain);
+        }
+
+        #[test]
+        fn truncation_of_ascii_text_at_and_around_its_length(s in "[ a-z,.]{0,40}", extra in 0usize..3) {
+            // Each length from zero to a little past the text's, where the
+            // ASCII path and the counting part ways.
+            for max in 0..=s.len() + extra {
+                let plain = if s.len() <= max {
+                    s.clone()
+                } else {
+                    let cut = match s[..max].rfind(' ') {
+                        Some(i) if i > max / 2 => &s[..i],
+                        _ => &s[..max],
+                    };
+                    format!("{}…", cut.trim_end_matches([',', ';', ':', '.']))
+                };
+                proptest::prop_assert_eq!(truncate(&s, max), plain, "{:?} at {}", s, max);
+            }
         }
 
         #[test]
