@@ -83,6 +83,16 @@ def corpus(n):
     return base, src
 
 
+def medians(runs):
+    """The median wall time, CPU time and peak of `runs` (measure's
+    results); the first failure's error ends the benchmark."""
+    failed = [r for r in runs if r[3] != 0]
+    if failed:
+        print(failed[0][4][-2000:])
+        sys.exit(1)
+    return tuple(statistics.median(r[i] for r in runs) for i in range(3))
+
+
 def bare(base, src):
     """A root beside the corpus whose every template prints one byte (the
     corpus's files hard-linked): a build of it does all of dossier's work
@@ -171,18 +181,10 @@ def main():
         stage = {s.split()[0]: float(s.split()[1]) / 1000 for s in stages if len(s.split()) > 2}
         print(f"         cp -r of the site: {copied:.2f} s; the build without its write stage: "
               f"{stage.get('total', 0) - stage.get('write', 0):.2f} s")
-        failed = [f for f in floor if f[3] != 0]
-        if failed:
-            print(failed[0][4][-2000:])
-            sys.exit(1)
-        fwall, fcpu, frss = (statistics.median(f[i] for f in floor) for i in range(3))
+        fwall, fcpu, frss = medians(floor)
         row("floor", n, "RAM", fwall, fcpu, frss, n)
         print(f"         dossier/floor wall: {wall / fwall:.2f}")
-        failed = [b for b in bares if b[3] != 0]
-        if failed:
-            print(failed[0][4][-2000:])
-            sys.exit(1)
-        bwall, bcpu, brss = (statistics.median(b[i] for b in bares) for i in range(3))
+        bwall, bcpu, brss = medians(bares)
         row("bare", n, "RAM", bwall, bcpu, brss, pages)
         print(f"         dossier with one-byte templates: everything but rendering and writing pages, {bwall / wall:.0%} of the build")
         shutil.rmtree(broot, ignore_errors=True)

@@ -678,8 +678,8 @@ pub(crate) struct Ctx<'g> {
     /// large as the dossier.
     later: bool,
     /// Nanoseconds this thread waited on pieces rendered apart while the
-    /// page's context was made (entries, disagreements): template work,
-    /// told apart from the context's in `--timings`.
+    /// page's context was made ([`Ctx::pieces_now`]): template work, told
+    /// apart from the context's in `--timings`.
     rendering_pieces: std::sync::atomic::AtomicU64,
 }
 
@@ -1196,25 +1196,31 @@ impl<'g> Ctx<'g> {
     ) -> Result<(Vec<T>, Spent), tera::Error> {
         // An entry that links to the main timeline shows a few of its reports.
         let cap = if ids.is_empty() { usize::MAX } else { ENTRY_REPORTS };
-        self.pieces_rendered(|| {
-            render_parts(
-                tera,
-                "event.html",
-                events,
-                |ctx, e| {
-                    ctx.insert("e", &self.event_capped(e, cap));
-                    ctx.insert("root", root);
-                    ctx.insert("ids", ids);
-                },
-                make,
-            )
-        })
+        self.pieces_now(tera, "event.html", events, ("e", |c, e| c.event_capped(e, cap)), root, ("ids", ids), make)
     }
 
-    /// `render`'s result; its wall time counted as rendering pieces.
-    fn pieces_rendered<R>(&self, render: impl FnOnce() -> R) -> R {
+    /// Pieces rendered now, in parallel: `template` once per item, with the
+    /// item's view (made by `view`) as `name`, `root`, and one more text by
+    /// name ([`Ctx::pieces_later`]'s now), each kept as `make` makes it; the
+    /// wait counted as rendering pieces, not as the page's context.
+    #[allow(clippy::too_many_arguments)]
+    fn pieces_now<T: Send, V: Serialize>(
+        &self,
+        tera: &Tera,
+        template: &str,
+        items: &[usize],
+        (name, view): (&'static str, impl Fn(&Self, usize) -> V + Sync),
+        root: &str,
+        (key, text): (&'static str, &str),
+        make: impl Fn(&str) -> T + Sync,
+    ) -> Result<(Vec<T>, Spent), tera::Error> {
         let started = std::time::Instant::now();
-        let r = render();
+        let fill = |ctx: &mut Context, i: usize| {
+            ctx.insert(name, &view(self, i));
+            ctx.insert("root", root);
+            ctx.insert(key, text);
+        };
+        let r = render_parts(tera, template, items, fill, make);
         self.rendering_pieces.fetch_add(started.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
         r
     }
@@ -1230,19 +1236,8 @@ impl<'g> Ctx<'g> {
         cap: usize,
         make: impl Fn(&str) -> T + Sync,
     ) -> Result<(Vec<T>, Spent), tera::Error> {
-        self.pieces_rendered(|| {
-            render_parts(
-                tera,
-                "discrepancy.html",
-                discs,
-                |ctx, d| {
-                    ctx.insert("d", &self.discrepancy_capped(d, cap));
-                    ctx.insert("root", root);
-                    ctx.insert("heading", heading);
-                },
-                make,
-            )
-        })
+        let view = |c: &Self, d| c.discrepancy_capped(d, cap);
+        self.pieces_now(tera, "discrepancy.html", discs, ("d", view), root, ("heading", heading), make)
     }
 
     /// Puts every disagreement into `ctx` as `discrepancies`, each rendered
